@@ -1,0 +1,63 @@
+import type { ReactNode } from "react";
+import { Navigate, Route, Routes, useLocation } from "react-router-dom";
+import { Spinner } from "../components/Spinner";
+import { useSession } from "../session";
+import { AnalyticsPage } from "./analytics/AnalyticsPage";
+import { ForgotPasswordPage } from "./auth/ForgotPasswordPage";
+import { InvitePage } from "./auth/InvitePage";
+import { LoginPage, type LoginLocationState } from "./auth/LoginPage";
+import { ResetPasswordPage } from "./auth/ResetPasswordPage";
+import { BroadcastsPage } from "./broadcasts/BroadcastsPage";
+import { ContactsPage } from "./contacts/ContactsPage";
+import { DashboardLayout } from "./dashboard/DashboardLayout";
+import { InboxPage } from "./inbox/InboxPage";
+import { NotFoundPage } from "./NotFoundPage";
+import { OrdersPage } from "./orders/OrdersPage";
+import { PipelinePage } from "./pipeline/PipelinePage";
+import { SettingsLayout } from "./settings/SettingsLayout";
+import { TeamPage } from "./settings/TeamPage";
+import { TokensPage } from "./settings/TokensPage";
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { status } = useSession();
+  const location = useLocation();
+  if (status === "loading") return <Spinner full />;
+  if (status === "anonymous") {
+    const state: LoginLocationState = { from: location.pathname + location.search };
+    return <Navigate to="/login" replace state={state} />;
+  }
+  return <>{children}</>;
+}
+
+export function ShopRoutes() {
+  const { status } = useSession();
+  return (
+    <Routes>
+      <Route path="/login" element={status === "loading" ? <Spinner full /> : <LoginPage />} />
+      <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+      <Route path="/reset-password/:uid/:token" element={<ResetPasswordPage />} />
+      <Route path="/invite/:token" element={<InvitePage />} />
+      <Route
+        element={
+          <RequireAuth>
+            <DashboardLayout />
+          </RequireAuth>
+        }
+      >
+        <Route index element={<Navigate to="/inbox" replace />} />
+        <Route path="inbox" element={<InboxPage />} />
+        <Route path="contacts" element={<ContactsPage />} />
+        <Route path="orders" element={<OrdersPage />} />
+        <Route path="pipeline" element={<PipelinePage />} />
+        <Route path="broadcasts" element={<BroadcastsPage />} />
+        <Route path="analytics" element={<AnalyticsPage />} />
+        <Route path="settings" element={<SettingsLayout />}>
+          <Route index element={<Navigate to="/settings/team" replace />} />
+          <Route path="team" element={<TeamPage />} />
+          <Route path="tokens" element={<TokensPage />} />
+        </Route>
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,19 @@
+"""The bare platform domain: signup portal, public API, operator console."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz, readyz
+from console.admin import console_site
+from tenants.views import pages, portal
+
+urlpatterns = [
+    path("healthz", healthz),
+    path("readyz", readyz),
+    path("console/", console_site.urls),
+    path("api/portal/signup/", portal.signup, name="portal-signup"),
+    path("api/portal/subdomain-check/", portal.subdomain_check, name="portal-subdomain-check"),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^(?!api/|static/|console/).*$", pages.spa, name="portal"),
+]

@@ -1,0 +1,151 @@
+"""The operator console at /console/ on the bare platform domain (Django admin, staff only)."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, Q
+
+from billing.models import Plan
+from tenants.models import Domain, Membership, Shop, User
+from tenants.services.lifecycle import reactivate_shop, suspend_shop
+
+from .models import OperatorAction
+
+
+class ConsoleSite(admin.AdminSite):
+    site_header = "Warung CRM — operator console"
+    site_title = "Warung CRM console"
+    index_title = "Platform"
+
+    def has_permission(self, request):
+        # Only platform staff, and only on the platform's own domain.
+        tenant = getattr(request, "tenant", None)
+        on_platform = tenant is None or tenant.schema_name == "public"
+        return on_platform and request.user.is_active and request.user.is_staff
+
+
+console_site = ConsoleSite(name="console")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["user"]
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ["domain", "is_primary"]
+    readonly_fields = ["domain"]
+    can_delete = False
+
+
+class ActiveShopFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(s.value, s.label) for s in Shop.Status if s != Shop.Status.POOL]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+@admin.register(Shop, site=console_site)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "status", "plan", "member_count", "created_at"]
+    list_filter = [ActiveShopFilter, "plan", "created_at"]
+    search_fields = ["name", "slug", "memberships__user__email"]
+    readonly_fields = ["schema_name", "slug", "created_at", "suspended_at", "suspended_reason", "status"]
+    fields = [
+        "name",
+        "slug",
+        "status",
+        "plan",
+        "time_zone",
+        "locale",
+        "currency",
+        "schema_name",
+        "created_at",
+        "suspended_at",
+        "suspended_reason",
+    ]
+    inlines = [DomainInline, MembershipInline]
+    actions = ["suspend", "reactivate"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).shops().annotate(_members=Count("memberships", distinct=True))
+
+    @admin.display(description="members", ordering="_members")
+    def member_count(self, shop):
+        return shop._members
+
+    def has_add_permission(self, request):
+        return False  # shops come from signup
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deletion with a grace period comes with data rights (production-ready issue)
+
+    @admin.action(description="Suspend selected shops")
+    def suspend(self, request, queryset):
+        for shop in queryset:
+            suspend_shop(shop, request.user, reason="Suspended from the operator console")
+        self.message_user(request, f"Suspended {queryset.count()} shop(s).", messages.WARNING)
+
+    @admin.action(description="Reactivate selected shops")
+    def reactivate(self, request, queryset):
+        for shop in queryset:
+            reactivate_shop(shop, request.user)
+        self.message_user(request, f"Reactivated {queryset.count()} shop(s).", messages.SUCCESS)
+
+
+@admin.register(User, site=console_site)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "name", "is_staff", "is_active", "shop_count", "date_joined"]
+    list_filter = ["is_staff", "is_active"]
+    search_fields = ["email", "name"]
+    fieldsets = [
+        (None, {"fields": ["email", "name", "phone", "password"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})]
+    filter_horizontal = []
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _shops=Count("memberships", filter=Q(memberships__shop__status__in=["trial", "active", "suspended"]))
+            )
+        )
+
+    @admin.display(description="shops", ordering="_shops")
+    def shop_count(self, user):
+        return user._shops
+
+
+@admin.register(Plan, site=console_site)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "monthly_price_idr", "trial_days", "staff_seats", "is_trial_plan"]
+
+
+@admin.register(OperatorAction, site=console_site)
+class OperatorActionAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "operator", "action", "shop"]
+    list_filter = ["action"]
+    search_fields = ["shop__name", "shop__slug", "operator__email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,132 @@
+"""`python -m devserver run|test|bench|exec`: the two commands of the README, and benchmarks.
+
+Each starts embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set,
+passes them to its children through the environment, and stops everything on exit.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .services import embedded_services
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var"
+PYTHON = sys.executable
+
+
+def child_env(services_env: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {**os.environ, **services_env, **extra}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    port = os.environ.get("PORT", "8000")
+    with embedded_services(VAR / "run", database="warung") as services:
+        env = child_env(services, PLATFORM_DOMAIN=os.environ.get("PLATFORM_DOMAIN", f"localhost:{port}"))
+        manage(env, "bootstrap_platform")
+        manage(env, "seed_demo")
+        commands = {
+            "web": [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"],
+            "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
+            "beat": [
+                PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info",
+                "-s", str(VAR / "run" / "celerybeat-schedule"),
+            ],
+        }  # fmt: skip
+        children = {name: subprocess.Popen(cmd, env=env, cwd=ROOT) for name, cmd in commands.items()}
+        print(f"\nWarung CRM is running on http://localhost:{port}/ — Ctrl-C stops everything.\n", flush=True)
+        return _supervise(children)
+
+
+def _supervise(children: dict[str, subprocess.Popen]) -> int:
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"[run] {name} exited with {child.returncode}; stopping", file=sys.stderr)
+                stopping, code = True, child.returncode or 1
+        time.sleep(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    for child in children.values():
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return code
+
+
+def test(args: argparse.Namespace) -> int:
+    with embedded_services(VAR / "test", database="warung") as services:
+        env = child_env(services, SHOP_POOL_SIZE="2")
+        pytest = subprocess.run([PYTHON, "-m", "pytest", *args.rest], env=env, cwd=ROOT, check=False)
+    if args.backend_only:
+        return pytest.returncode
+    frontend = subprocess.run(["npm", "test", "--silent"], cwd=ROOT / "frontend", check=False)
+    return pytest.returncode or frontend.returncode
+
+
+def bench(args: argparse.Namespace) -> int:
+    names = [args.name] if args.name else sorted(p.stem.removeprefix("bench_") for p in BENCHMARKS.glob("bench_*.py"))
+    code = 0
+    with embedded_services(VAR / "bench", database="warung_bench") as services:
+        env = child_env(services)
+        for name in names:
+            script = BENCHMARKS / f"bench_{name}.py"
+            if not script.exists():
+                print(f"no benchmark named {name!r}", file=sys.stderr)
+                return 2
+            code = subprocess.run([PYTHON, str(script)], env=env, cwd=ROOT, check=False).returncode or code
+    return code
+
+
+def exec_(args: argparse.Namespace) -> int:
+    with embedded_services(VAR / "run", database="warung") as services:
+        return subprocess.run(args.rest, env=child_env(services), cwd=ROOT, check=False).returncode
+
+
+BENCHMARKS = ROOT / "tests" / "benchmarks"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="devserver")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="web, worker, beat and a demo shop").set_defaults(func=run)
+    test_parser = commands.add_parser("test", help="the whole test suite")
+    test_parser.add_argument("--backend-only", action="store_true")
+    test_parser.add_argument("rest", nargs=argparse.REMAINDER)
+    test_parser.set_defaults(func=test)
+    bench_parser = commands.add_parser("bench", help="benchmarks, one JSON line each")
+    bench_parser.add_argument("name", nargs="?")
+    bench_parser.set_defaults(func=bench)
+    exec_parser = commands.add_parser("exec", help="a command with the dev services' environment")
+    exec_parser.add_argument("rest", nargs=argparse.REMAINDER)
+    exec_parser.set_defaults(func=exec_)
+    args = parser.parse_args()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Who may call a shop API: members of the request's shop, by role."""
+
+from django.utils.translation import gettext as _
+from rest_framework import permissions
+
+from .authentication import is_token_request
+from .models import MANAGER_ROLES
+from .services.access import membership_for
+
+
+def request_membership(request):
+    """The caller's membership in the request's shop (cached on the request), or None."""
+    if not hasattr(request, "_membership"):
+        tenant = getattr(request, "tenant", None)
+        request._membership = (
+            membership_for(request.user, tenant)
+            if tenant is not None and tenant.schema_name != "public" and not is_token_request(request)
+            else None
+        )
+    return request._membership
+
+
+class IsShopMember(permissions.BasePermission):
+    """A staff member of this shop, or an API token issued by it."""
+
+    message = _("Log in to this shop first.")
+
+    def has_permission(self, request, view):
+        if is_token_request(request):
+            return request.auth.shop_id == request.tenant.pk
+        return request_membership(request) is not None
+
+
+class IsShopManager(permissions.BasePermission):
+    """Owners and admins, by session only: API tokens never manage people or tokens."""
+
+    message = _("Only the shop's owners and admins can do this.")
+
+    def has_permission(self, request, view):
+        membership = request_membership(request)
+        return membership is not None and membership.role in MANAGER_ROLES

@@ -1,0 +1,27 @@
+"""Operator actions on a whole shop. Suspension blocks staff, never incoming data."""
+
+from django.utils import timezone
+
+from console.models import OperatorAction
+
+from ..models import Shop, User
+
+
+def suspend_shop(shop: Shop, operator: User, reason: str = "") -> None:
+    if shop.status == Shop.Status.SUSPENDED:
+        return
+    shop.status = Shop.Status.SUSPENDED
+    shop.suspended_at = timezone.now()
+    shop.suspended_reason = reason[:200]
+    shop.save(update_fields=["status", "suspended_at", "suspended_reason"])
+    OperatorAction.objects.create(operator=operator, shop=shop, action="shop.suspended", detail={"reason": reason})
+
+
+def reactivate_shop(shop: Shop, operator: User) -> None:
+    if shop.status != Shop.Status.SUSPENDED:
+        return
+    shop.status = Shop.Status.ACTIVE if shop.plan and not shop.plan.is_trial_plan else Shop.Status.TRIAL
+    shop.suspended_at = None
+    shop.suspended_reason = ""
+    shop.save(update_fields=["status", "suspended_at", "suspended_reason"])
+    OperatorAction.objects.create(operator=operator, shop=shop, action="shop.reactivated", detail={})

@@ -1,0 +1,85 @@
+"""Shared fixtures: a migrated platform with a pool, two committed look-alike shops, clients per host."""
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from config.redis import redis_client
+from tenants import provisioning
+from tenants.models import Membership, Role, Shop
+from tests.factories import PASSWORD, UserFactory, create_shop
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as `make run` would leave it: platform tenant, plans and ready schemas."""
+    with django_db_blocker.unblock():
+        call_command("bootstrap_platform", skip_migrate=True, pool=4, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def committed(django_db_setup, django_db_blocker):
+    """Lets a fixture or test write data that other processes (servers, workers) can see."""
+    with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    client = redis_client()
+    for key in client.scan_iter(match="*throttle*"):
+        client.delete(key)
+
+
+class ShopWorld:
+    """One committed shop with an owner, an admin, an agent and their passwords."""
+
+    def __init__(self, label: str):
+        self.shop, self.owner = create_shop(shop_name=f"Butik {label}", subdomain=f"butik-{label}")
+        self.admin = UserFactory(email=f"admin@{label}.test")
+        self.agent = UserFactory(email=f"agent@{label}.test")
+        Membership.objects.create(user=self.admin, shop=self.shop, role=Role.ADMIN)
+        Membership.objects.create(user=self.agent, shop=self.shop, role=Role.AGENT)
+        self.host = self.shop.primary_host
+
+    def membership(self, user) -> Membership:
+        return Membership.objects.get(user=user, shop=self.shop)
+
+    def client(self, user=None) -> Client:
+        """A browser-like client on this shop's host, logged in as `user` through the real login API."""
+        client = Client(HTTP_HOST=self.host)
+        if user is not None:
+            response = client.post(
+                "/api/auth/login/", {"email": user.email, "password": PASSWORD}, content_type="application/json"
+            )
+            assert response.status_code == 200, response.content
+        return client
+
+
+@pytest.fixture(scope="session")
+def shop_a(committed) -> ShopWorld:
+    provisioning.refill_pool(4)
+    return ShopWorld("a")
+
+
+@pytest.fixture(scope="session")
+def shop_b(committed) -> ShopWorld:
+    provisioning.refill_pool(4)
+    return ShopWorld("b")
+
+
+@pytest.fixture
+def portal() -> Client:
+    return Client(HTTP_HOST=settings.PLATFORM_HOST)
+
+
+@pytest.fixture
+def in_shop():
+    """`with in_shop(shop):` reads a shop's own schema."""
+
+    def enter(shop: Shop):
+        return schema_context(shop.schema_name)
+
+    return enter
