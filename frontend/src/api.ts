@@ -173,8 +173,13 @@ async function readBody(res: Response): Promise<unknown> {
   }
 }
 
+/** The UI's language (set on <html lang> by the i18n provider), so server messages match it. */
+function uiLanguage(): string {
+  return (typeof document !== "undefined" && document.documentElement.lang) || "id";
+}
+
 async function send(method: Method, path: string, body: unknown, token: string | null): Promise<Response> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": uiLanguage() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token !== null) headers["X-CSRFToken"] = token;
   return fetch(path, {

@@ -187,8 +187,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Warung CRM <no-reply@war
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "tenants.authentication.ShopSessionAuthentication",
+        # Token first: its WWW-Authenticate header turns "not logged in" into a proper 401.
         "tenants.authentication.ApiTokenAuthentication",
+        "tenants.authentication.ShopSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.IsShopMember"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,5 +1,6 @@
 """Settings > Team and Settings > API tokens, plus the invitation landing page's API."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import api_view, permission_classes
@@ -38,7 +39,7 @@ def members(request):
 def member(request, membership_id: int):
     actor = request_membership(request)
     if actor is None:
-        return Response({"detail": "This endpoint needs a staff session."}, status=403)
+        return Response({"detail": _("This endpoint needs a staff session.")}, status=403)
     if request.method == "DELETE":
         team.remove_member(actor, membership_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -78,7 +79,7 @@ def invitation(request, invitation_id: int):
 def invitation_preview(request, token: str):
     pending = team.pending_invitation(request.tenant, token)
     if pending is None:
-        raise ServiceError("This invitation is invalid, used or expired. Ask for a new one.", code="not_found")
+        raise ServiceError(_("This invitation is invalid, used or expired. Ask for a new one."), code="not_found")
     return Response({"shop_name": request.tenant.name, "email": pending.email, "role": pending.role})
 
 

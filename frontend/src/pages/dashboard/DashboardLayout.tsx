@@ -46,8 +46,10 @@ export function DashboardLayout() {
             <span className="brand-mark" aria-hidden="true">
               {(shop?.name || "W").charAt(0).toUpperCase()}
             </span>
-            <span className="shop-name-text">{shop?.name}</span>
-            {shop?.status === "trial" ? <span className="badge badge-trial">{t("shop.trial")}</span> : null}
+            <span className="shop-name-meta">
+              <span className="shop-name-text">{shop?.name}</span>
+              {shop?.status === "trial" ? <span className="badge badge-trial">{t("shop.trial")}</span> : null}
+            </span>
           </div>
           <button
             type="button"

@@ -188,8 +188,10 @@ export function TeamPage() {
                   return (
                     <tr key={m.id} data-testid={`member-row-${m.id}`}>
                       <td data-label={t("team.name")}>
-                        {m.name}
-                        {isMe ? <span className="badge badge-me">{t("team.you")}</span> : null}
+                        <span>
+                          {m.name}
+                          {isMe ? <span className="badge badge-me">{t("team.you")}</span> : null}
+                        </span>
                       </td>
                       <td data-label={t("team.email")}>{m.email}</td>
                       <td data-label={t("team.role")}>

@@ -1,0 +1,57 @@
+"""The operator console: only platform staff; shops searchable; suspension with an audit trail."""
+
+import pytest
+from django.test import Client
+
+from console.models import OperatorAction
+from tenants.models import Shop
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator_client(portal):
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    assert portal.login(email=operator.email, password=PASSWORD)
+    return portal, operator
+
+
+def test_only_platform_staff_get_in(portal, shop_a):
+    assert portal.get("/console/").status_code == 302  # to the console's login
+    assert portal.login(email=shop_a.owner.email, password=PASSWORD)  # a shop owner is no operator
+    assert portal.get("/console/tenants/shop/").status_code == 302
+    on_shop_domain = Client(HTTP_HOST=shop_a.host).get("/console/").content
+    assert b"operator console" not in on_shop_domain  # only the dashboard lives on a shop's domain
+
+
+def test_shops_are_listed_searchable_and_filterable(operator_client, shop_a, shop_b):
+    client, _ = operator_client
+    page = client.get("/console/tenants/shop/", {"q": shop_a.owner.email}).content.decode()
+    assert shop_a.shop.name in page and shop_b.shop.name not in page
+    trial = client.get("/console/tenants/shop/", {"status": "trial"}).content.decode()
+    assert shop_a.shop.name in trial
+    detail = client.get(f"/console/tenants/shop/{shop_a.shop.pk}/change/").content.decode()
+    assert shop_a.agent.email in detail  # members at a glance
+
+
+def test_pool_schemas_are_not_shown_as_shops(operator_client):
+    client, _ = operator_client
+    page = client.get("/console/tenants/shop/").content.decode()
+    pool = Shop.objects.filter(status=Shop.Status.POOL).first()
+    assert pool is not None and f"/console/tenants/shop/{pool.pk}/change/" not in page
+
+
+def test_suspending_and_reactivating_is_audited(operator_client, shop_a):
+    client, operator = operator_client
+    response = client.post(
+        "/console/tenants/shop/", {"action": "suspend", "_selected_action": [shop_a.shop.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    shop_a.shop.refresh_from_db()
+    assert shop_a.shop.status == Shop.Status.SUSPENDED
+    client.post("/console/tenants/shop/", {"action": "reactivate", "_selected_action": [shop_a.shop.pk]})
+    shop_a.shop.refresh_from_db()
+    assert shop_a.shop.status == Shop.Status.TRIAL
+    actions = list(OperatorAction.objects.filter(shop=shop_a.shop).values_list("action", "operator"))
+    assert actions == [("shop.reactivated", operator.pk), ("shop.suspended", operator.pk)]

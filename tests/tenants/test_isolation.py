@@ -1,0 +1,144 @@
+"""Shop A's people, sessions and tokens can neither see nor change shop B, on any API route.
+
+The routes come from the URL configuration, so a new endpoint is covered without editing this file.
+"""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_tenants.utils import schema_context
+
+from tenants.activity.models import ActivityEvent
+from tenants.models import ApiToken, Invitation, Membership
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+# Routes anyone may call (they authenticate or answer nothing about a shop's data).
+OPEN_ROUTES = {
+    "api/auth/csrf/",
+    "api/auth/login/",
+    "api/auth/logout/",
+    "api/auth/password-reset/",
+    "api/auth/password-reset/confirm/",
+    "api/schema/",
+    "api/docs/",
+}
+METHODS = ["get", "post", "patch", "delete"]
+
+
+def api_routes(urlconf="config.urls_shop", prefix=""):
+    for entry in get_resolver(urlconf).url_patterns if not prefix else urlconf:
+        if isinstance(entry, URLResolver):
+            yield from api_routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            route = prefix + str(entry.pattern)
+            if route.startswith("api/"):
+                yield route
+
+
+def fill(route: str, ids: dict[str, object]) -> str:
+    for name, value in ids.items():
+        route = route.replace(f"<int:{name}>", str(value)).replace(f"<str:{name}>", str(value))
+    assert "<" not in route, f"no value for a parameter of {route}: add it to the ids below"
+    return "/" + route
+
+
+def snapshot(world) -> str:
+    shop = world.shop
+    with schema_context(shop.schema_name):
+        activity = list(ActivityEvent.objects.values_list("pk", "action"))
+    return json.dumps(
+        {
+            "members": list(Membership.objects.filter(shop=shop).order_by("pk").values_list("pk", "user_id", "role")),
+            "invitations": list(
+                Invitation.objects.filter(shop=shop).order_by("pk").values_list("pk", "email", "accepted_at", "revoked_at")
+            ),
+            "tokens": list(ApiToken.objects.filter(shop=shop).order_by("pk").values_list("pk", "revoked_at")),
+            "activity": activity,
+            "shop": [shop.name, shop.status],
+        },
+        default=str,
+    )
+
+
+@pytest.fixture
+def look_alike(shop_a, shop_b):
+    """Both shops get the same kinds of objects; returns B's ids and A's credentials."""
+    ids = {}
+    for world in (shop_a, shop_b):
+        owner = world.client(world.owner)
+        invitation = owner.post(
+            "/api/team/invitations/", {"email": "same@example.test", "role": "agent"}, content_type="application/json"
+        ).json()
+        token = owner.post("/api/tokens/", {"name": "Same name"}, content_type="application/json").json()
+        ids[world.shop.slug] = {
+            "membership_id": world.membership(world.agent).pk,
+            "invitation_id": invitation["id"],
+            "token_id": token["id"],
+            "token": invitation["accept_url"].rsplit("/", 1)[1],
+            "secret": token["token"],
+        }
+    return ids[shop_a.shop.slug], ids[shop_b.shop.slug]
+
+
+def callers(world, secret):
+    return {
+        "owner session": world.client(world.owner),
+        "agent session": world.client(world.agent),
+        "api token": Client(HTTP_HOST=world.host, HTTP_AUTHORIZATION=f"Bearer {secret}"),
+        "anonymous": Client(HTTP_HOST=world.host),
+    }
+
+
+def test_every_route_is_covered():
+    routes = set(api_routes())
+    assert {"api/team/members/", "api/tokens/<int:token_id>/", "api/invitations/<str:token>/accept/"} <= routes
+
+
+def test_shop_a_cannot_reach_shop_b_on_b_domain(shop_a, shop_b, look_alike):
+    a_ids, b_ids = look_alike
+    before = snapshot(shop_b)
+    leaks = []
+    for who, client in callers(shop_a, a_ids["secret"]).items():
+        for route in api_routes():
+            if route in OPEN_ROUTES or route.startswith("api/invitations/"):
+                continue
+            url = fill(route, b_ids)
+            for method in METHODS:
+                response = getattr(client, method)(
+                    url, data={"role": "owner", "name": "x", "email": "x@x.test"}, content_type="application/json",
+                    HTTP_HOST=shop_b.host,
+                )  # fmt: skip
+                if response.status_code < 400 or shop_b.owner.email.encode() in response.content:
+                    leaks.append((who, method.upper(), url, response.status_code))
+    assert leaks == []
+    assert snapshot(shop_b) == before
+
+
+def test_shop_a_cannot_reach_shop_b_objects_through_its_own_domain(shop_a, shop_b, look_alike):
+    a_ids, b_ids = look_alike
+    before = snapshot(shop_b)
+    owner_a = shop_a.client(shop_a.owner)
+    for route in api_routes():
+        if "<" not in route:
+            continue
+        url = fill(route, b_ids)
+        for method in METHODS:
+            response = getattr(owner_a, method)(url, data={"role": "owner", "password": PASSWORD, "name": "x"},
+                                                content_type="application/json")  # fmt: skip
+            assert response.status_code in (401, 403, 404, 405), (method, url, response.status_code)
+    assert snapshot(shop_b) == before
+
+
+def test_unknown_hosts_get_a_friendly_404_and_the_bare_domain_the_portal(portal):
+    unknown = Client(HTTP_HOST="tidak-ada.localhost").get("/inbox")
+    assert unknown.status_code == 404
+    assert b"Toko tidak ditemukan" in unknown.content and b"Shop not found" in unknown.content
+    assert Client(HTTP_HOST="tidak-ada.localhost").get("/api/team/members/").status_code == 404
+    page = portal.get("/")
+    assert page.status_code == 200
+    assert b'"mode": "portal"' in page.content
+    assert portal.get("/api/team/members/").status_code == 404
