@@ -22,13 +22,15 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES worker processes once at least PARALLEL_FRO
 left; `--executor=multiprocessing` always uses the worker processes.
 """
 
+import functools
 import logging
 
 from django.conf import settings
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.migration_executors import get_executor as django_tenants_get_executor
-from django_tenants.migration_executors.multiproc import MultiprocessingExecutor
+from django_tenants.migration_executors.base import run_migrations
+from django_tenants.migration_executors.multiproc import MultiprocessingExecutor, get_pool, run_migrations_percent
 from django_tenants.migration_executors.standard import StandardExecutor
 
 logger = logging.getLogger(__name__)
@@ -96,26 +98,42 @@ class SkipUpToDateMixin:
         skipped = up_to_date_schemas(connection, shops, required_migrations())
         remaining = [schema for schema in tenants if schema not in skipped]
         self.skipped_schemas = [schema for schema in shops if schema in skipped]
+        to_migrate = [schema for schema in remaining if schema != self.PUBLIC_SCHEMA_NAME]
         logger.info(
-            "migrate_schemas: %d of %d shop schemas are up to date and skipped; %d to migrate",
+            "migrate_schemas: %d of %d shop schemas up to date, skipped; %d to migrate",
             len(self.skipped_schemas),
             len(shops),
-            len(shops) - len(self.skipped_schemas),
-            extra={"skipped_schemas": self.skipped_schemas, "schemas_to_migrate": remaining},
+            len(to_migrate),
+            extra={"skipped": len(self.skipped_schemas), "to_migrate": to_migrate[:50]},
         )
         if int(self.options.get("verbosity", 1)) >= 1:
             print(
-                f"[{self.codename}] {len(self.skipped_schemas)} of {len(shops)} shop schemas up to date, skipped",
+                f"[{self.codename}] {len(self.skipped_schemas)} of {len(shops)} shop schemas up to date, skipped;"
+                f" {len(to_migrate)} to migrate",
                 flush=True,
             )
         return remaining
+
+    def run_in_processes(self, shops: list[str]) -> None:
+        """django-tenants' multiprocessing run, with its worker pool shut down afterwards."""
+        connection = connections[self.options.get("database") or self.TENANT_DB_ALIAS]
+        connection.close()
+        connection.connection = None
+        run = functools.partial(run_migrations_percent, self.args, self.options, self.codename, len(shops))
+        with get_pool() as pool:
+            pool.map(run, enumerate(shops), getattr(settings, "TENANT_MULTIPROCESSING_CHUNKS", 2))
 
 
 class SkipUpToDateMultiprocessingExecutor(SkipUpToDateMixin, MultiprocessingExecutor):
     codename = "multiprocessing"
 
     def run_migrations(self, tenants=None):
-        super().run_migrations(tenants=self.schemas_to_migrate(tenants))
+        tenants = self.schemas_to_migrate(tenants)
+        if self.PUBLIC_SCHEMA_NAME in tenants:
+            run_migrations(self.args, self.options, self.codename, self.PUBLIC_SCHEMA_NAME)
+        shops = [schema for schema in tenants if schema != self.PUBLIC_SCHEMA_NAME]
+        if shops:
+            self.run_in_processes(shops)
 
 
 class SkipUpToDateExecutor(SkipUpToDateMixin, StandardExecutor):
@@ -128,11 +146,11 @@ class SkipUpToDateExecutor(SkipUpToDateMixin, StandardExecutor):
         shops = [schema for schema in tenants if schema != self.PUBLIC_SCHEMA_NAME]
         processes = getattr(settings, "TENANT_MULTIPROCESSING_MAX_PROCESSES", 1)
         connection = connections[self.options.get("database") or self.TENANT_DB_ALIAS]
-        # Workers are forked processes with connections of their own: not inside a caller's transaction.
+        # Forked workers use connections of their own: never inside a caller's transaction.
         if processes > 1 and len(shops) >= PARALLEL_FROM and not connection.in_atomic_block:
             if self.PUBLIC_SCHEMA_NAME in tenants:
-                StandardExecutor.run_migrations(self, tenants=[self.PUBLIC_SCHEMA_NAME])
-            MultiprocessingExecutor(self.args, self.options).run_migrations(tenants=shops)
+                run_migrations(self.args, self.options, self.codename, self.PUBLIC_SCHEMA_NAME)
+            self.run_in_processes(shops)
             return
         super().run_migrations(tenants=tenants)
 

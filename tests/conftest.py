@@ -14,7 +14,15 @@ from tests.factories import PASSWORD, UserFactory, create_shop
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database as `make run` would leave it: platform tenant, plans and ready schemas."""
+    """The test database as `make run` would leave it: platform tenant, plans and ready schemas.
+
+    pytest-django creates the test database only when some collected test is marked `django_db`;
+    every test module that touches the database carries that mark, and this guard keeps a
+    session fixture from ever writing to a real database.
+    """
+    from django.db import connection
+
+    assert connection.settings_dict["NAME"].startswith("test_"), "tests must never touch a real database"
     with django_db_blocker.unblock():
         call_command("bootstrap_platform", skip_migrate=True, pool=4, verbosity=0)
 

@@ -74,6 +74,8 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.pages.unknown_shop"
 # Ready-made shop schemas kept for signup (see tenants/provisioning.py).
 SHOP_POOL_SIZE = env.int("SHOP_POOL_SIZE", default=3)
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PARALLEL", default=2)
+# migrate_schemas skips shop schemas with nothing to apply (one query), and migrates the rest in parallel.
+GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 
 MIDDLEWARE = [
     "config.observability.RequestIdMiddleware",

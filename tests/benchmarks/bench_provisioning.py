@@ -16,6 +16,7 @@ Measured, all in one run:
 Progress goes to stderr; the last stdout line is the JSON result.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -149,7 +150,9 @@ def time_noop_migrate(*, plain: bool = False) -> float:
     from django_tenants.management.commands import migrate_schemas
     from django_tenants.migration_executors import get_executor
 
-    patch = mock.patch.object(migrate_schemas, "GET_EXECUTOR_FUNCTION", get_executor) if plain else mock.MagicMock()
+    patch = (
+        mock.patch.object(migrate_schemas, "GET_EXECUTOR_FUNCTION", get_executor) if plain else contextlib.nullcontext()
+    )
     with patch:
         started = time.perf_counter()
         call_command("migrate_schemas", interactive=False, verbosity=0)
@@ -168,9 +171,10 @@ def main() -> int:
     logging.getLogger("tenants.migration_executor").setLevel(logging.WARNING)
 
     database = settings.DATABASES["default"]
-    log(f"database {database['NAME']} on {database.get('HOST') or 'default socket'}")
+    host = database.get("HOST") or database.get("OPTIONS", {}).get("host") or "default socket"
+    log(f"database {database['NAME']} on {host}")
     started = time.perf_counter()
-    call_command("bootstrap_platform", verbosity=0)
+    call_command("bootstrap_platform", verbosity=0, stdout=sys.stderr)
     log(f"bootstrap_platform: {time.perf_counter() - started:.1f}s")
 
     run_id = secrets.token_hex(3)

@@ -1,0 +1,106 @@
+"""Real processes for tests: the web server (gunicorn) and a Celery worker, on the test database."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def database_url() -> str:
+    """The URL of the database this test session uses (pytest-django's test database)."""
+    db = connection.settings_dict
+    host = db["HOST"] or db.get("OPTIONS", {}).get("host", "")
+    if host.startswith("/"):
+        return f"postgres://{db['USER']}@/{db['NAME']}?host={quote(host)}"
+    return f"postgres://{db['USER']}:{quote(db['PASSWORD'] or '')}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def running(name: str, command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / f"{name}.log").open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def web_server() -> Iterator[str]:
+    """Gunicorn with the production config file; yields the portal's base URL."""
+    port = free_port()
+    env = process_env(PLATFORM_DOMAIN=f"localhost:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="4")
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"]
+    with running("web", command, env) as process:
+        wait_until_up(f"http://localhost:{port}/healthz", process)
+        yield f"http://localhost:{port}"
+
+
+@contextlib.contextmanager
+def celery_worker() -> Iterator[subprocess.Popen]:
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "info",
+        "--without-heartbeat", "--without-mingle", "--without-gossip",
+    ]  # fmt: skip
+    with running("worker", command, process_env()) as process:
+        yield process
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}; see test-artifacts/")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (local URL)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not come up in {timeout} s")
+
+
+def eventually(check, timeout: float = 30, interval: float = 0.2):
+    """Polls `check` until it returns something truthy; real workers take real time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
