@@ -1,8 +1,8 @@
 """`migrate_schemas` executors that skip shop schemas with nothing to apply.
 
 django-tenants runs Django's `migrate` once per schema even when every migration is already
-applied: a graph load, a plan, pre/post_migrate signals and a reconnect, a few hundred
-milliseconds per schema, minutes for thousands of shops on every deploy. These executors first
+applied: a graph load, a plan, pre/post_migrate signals and a reconnect, about 40 ms per schema
+on a 2-core machine (7.6 s for 200 shops), minutes for thousands of shops on every deploy. These executors first
 read every tenant schema's `django_migrations` in one UNION ALL query (per batch of schemas)
 and hand only the schemas that miss something to django-tenants' normal path.
 
@@ -36,8 +36,16 @@ from django_tenants.migration_executors.standard import StandardExecutor
 logger = logging.getLogger(__name__)
 
 # Options of migrate_schemas that change what migrate does; with any of them set, nothing is skipped.
-UNSKIPPABLE_OPTIONS = ("app_label", "migration_name", "fake", "fake_initial", "plan", "prune", "run_syncdb")
-UNSKIPPABLE_OPTIONS += ("check_unapplied",)
+UNSKIPPABLE_OPTIONS = (
+    "app_label",
+    "migration_name",
+    "fake",
+    "fake_initial",
+    "plan",
+    "prune",
+    "run_syncdb",
+    "check_unapplied",
+)
 # Schemas per UNION ALL query: keeps a statement to some 100 kB however many shops there are.
 SCHEMAS_PER_QUERY = 1000
 # Below this many schemas to migrate, forking workers costs more than it saves.

@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
         manage(env, "bootstrap_platform")
         manage(env, "seed_demo")
         commands = {
-            "web": [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"],
+            "web": [
+                PYTHON, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
+            ],
             "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
             "beat": [
                 PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info",

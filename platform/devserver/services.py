@@ -64,4 +64,4 @@ def _embedded_redis(directory: Path) -> Iterator[str]:
     try:
         yield f"unix://{server.socket_file}"
     finally:
-        server.shutdown(save=True, now=True)
+        server.shutdown(save=True)

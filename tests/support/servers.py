@@ -66,7 +66,15 @@ def web_server() -> Iterator[str]:
     """Gunicorn with the production config file; yields the portal's base URL."""
     port = free_port()
     env = process_env(PLATFORM_DOMAIN=f"localhost:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="4")
-    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(ROOT / "infra" / "gunicorn.conf.py"),
+        "-b",
+        f"127.0.0.1:{port}",
+    ]
     with running("web", command, env) as process:
         wait_until_up(f"http://localhost:{port}/healthz", process)
         yield f"http://localhost:{port}"
@@ -88,7 +96,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> N
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}; see test-artifacts/")
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (local URL)
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:

@@ -60,8 +60,16 @@ def test_password_reset_by_email_link(shop_a, settings):
     person = UserFactory()
     Membership.objects.create(user=person, shop=shop_a.shop, role="agent")
 
-    assert client.post("/api/auth/password-reset/", {"email": person.email}, content_type="application/json").status_code == 200
-    assert client.post("/api/auth/password-reset/", {"email": "nobody@x.test"}, content_type="application/json").status_code == 200
+    assert (
+        client.post("/api/auth/password-reset/", {"email": person.email}, content_type="application/json").status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/api/auth/password-reset/", {"email": "nobody@x.test"}, content_type="application/json"
+        ).status_code
+        == 200
+    )
     assert len(mail.outbox) == 1
     link = re.search(r"http://\S+/reset-password/(\S+)/(\S+)/", mail.outbox[0].body)
     assert link and link.group(0).startswith(f"http://{shop_a.host}:8000/")

@@ -54,7 +54,9 @@ def snapshot(world) -> str:
         {
             "members": list(Membership.objects.filter(shop=shop).order_by("pk").values_list("pk", "user_id", "role")),
             "invitations": list(
-                Invitation.objects.filter(shop=shop).order_by("pk").values_list("pk", "email", "accepted_at", "revoked_at")
+                Invitation.objects.filter(shop=shop)
+                .order_by("pk")
+                .values_list("pk", "email", "accepted_at", "revoked_at")
             ),
             "tokens": list(ApiToken.objects.filter(shop=shop).order_by("pk").values_list("pk", "revoked_at")),
             "activity": activity,
@@ -119,7 +121,7 @@ def test_shop_a_cannot_reach_shop_b_on_b_domain(shop_a, shop_b, look_alike):
 
 
 def test_shop_a_cannot_reach_shop_b_objects_through_its_own_domain(shop_a, shop_b, look_alike):
-    a_ids, b_ids = look_alike
+    _, b_ids = look_alike
     before = snapshot(shop_b)
     owner_a = shop_a.client(shop_a.owner)
     for route in api_routes():

@@ -100,7 +100,7 @@ def test_messages_speak_indonesian_by_default(portal):
 
 def test_an_existing_person_can_open_a_second_shop_with_their_password():
     _, owner = create_shop()
-    shop2, owner2 = create_shop(email=owner.email.upper(), password=PASSWORD, owner_name="Same person")
+    _, owner2 = create_shop(email=owner.email.upper(), password=PASSWORD, owner_name="Same person")
     assert owner2 == owner
     assert Membership.objects.filter(user=owner).count() == 2
     with pytest.raises(SignupInvalid) as refused, translation.override("en"):

@@ -36,7 +36,12 @@ def test_a_token_is_worthless_on_another_shop_and_after_revocation(shop_a, shop_
 def test_a_token_cannot_manage_people_or_tokens(shop_a):
     secret = create_token(shop_a)["token"]
     client = bearer(shop_a, secret)
-    assert client.post("/api/team/invitations/", {"email": "a@b.test", "role": "owner"}, content_type="application/json").status_code == 403
+    assert (
+        client.post(
+            "/api/team/invitations/", {"email": "a@b.test", "role": "owner"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     assert client.post("/api/tokens/", {"name": "more"}, content_type="application/json").status_code == 403
 
 
