@@ -81,13 +81,14 @@ def _supervise(children: dict[str, subprocess.Popen]) -> int:
 
 
 def test(args: argparse.Namespace) -> int:
+    frontend_code = 0
+    if not args.backend_only:
+        # Frontend unit tests first, so that pytest's summary is the run's closing line.
+        frontend_code = subprocess.run(["npm", "test", "--silent"], cwd=ROOT / "frontend", check=False).returncode
     with embedded_services(VAR / "test", database="warung") as services:
         env = child_env(services, SHOP_POOL_SIZE="2")
-        pytest = subprocess.run([PYTHON, "-m", "pytest", *args.rest], env=env, cwd=ROOT, check=False)
-    if args.backend_only:
-        return pytest.returncode
-    frontend = subprocess.run(["npm", "test", "--silent"], cwd=ROOT / "frontend", check=False)
-    return pytest.returncode or frontend.returncode
+        pytest_code = subprocess.run([PYTHON, "-m", "pytest", *args.rest], env=env, cwd=ROOT, check=False).returncode
+    return pytest_code or frontend_code
 
 
 def bench(args: argparse.Namespace) -> int:

@@ -56,3 +56,13 @@ def test_every_response_carries_a_request_id(db, portal):
     response = portal.get("/healthz", HTTP_X_REQUEST_ID="abc123")
     assert response["X-Request-ID"] == "abc123"
     assert len(portal.get("/healthz")["X-Request-ID"]) == 32
+
+
+def test_models_and_migrations_agree(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
