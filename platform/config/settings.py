@@ -47,6 +47,7 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "billing",
+    "whatsapp.channel",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -108,6 +109,8 @@ TEMPLATES = [
 ]
 
 WSGI_APPLICATION = "config.wsgi.application"
+# WhatsApp webhooks may carry up to 3 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/warung")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
@@ -230,7 +233,13 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 30
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
     "refill-shop-pool": {"task": "tenants.tasks.refill_shop_pool", "schedule": 60.0},
+    "requeue-webhook-intake": {"task": "whatsapp.tasks.requeue_stale_intake", "schedule": 30.0},
 }
+
+# WhatsApp Cloud API (Graph API); development and tests point it at the simulator.
+WHATSAPP_GRAPH_BASE_URL = env("WHATSAPP_GRAPH_BASE_URL", default="http://127.0.0.1:8010")
+WHATSAPP_GRAPH_VERSION = env("WHATSAPP_GRAPH_VERSION", default="v25.0")
+WHATSAPP_DEFAULT_MPS = env.int("WHATSAPP_DEFAULT_MPS", default=80)
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -6,14 +6,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config.health import healthz, readyz
 from console.admin import console_site
 from tenants.views import pages, portal
+from whatsapp.channel.views import whatsapp_webhook
 
 urlpatterns = [
     path("healthz", healthz),
     path("readyz", readyz),
     path("console/", console_site.urls),
+    path("webhooks/whatsapp/", whatsapp_webhook, name="whatsapp-webhook"),
     path("api/portal/signup/", portal.signup, name="portal-signup"),
     path("api/portal/subdomain-check/", portal.subdomain_check, name="portal-subdomain-check"),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    re_path(r"^(?!api/|static/|console/).*$", pages.spa, name="portal"),
+    re_path(r"^(?!api/|static/|console/|webhooks/).*$", pages.spa, name="portal"),
 ]

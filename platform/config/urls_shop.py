@@ -5,6 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz, readyz
 from tenants.views import auth, pages, team
+from whatsapp import views as whatsapp
+
+rules = whatsapp.AutoReplyRules
+quick_replies = whatsapp.QuickReplies
 
 api = [
     path("auth/csrf/", auth.csrf),
@@ -22,6 +26,26 @@ api = [
     path("invitations/<str:token>/accept/", team.invitation_accept),
     path("tokens/", team.api_tokens),
     path("tokens/<int:token_id>/", team.api_token),
+    path("inbox/conversations/", whatsapp.conversations),
+    path("inbox/conversations/<int:conversation_id>/", whatsapp.conversation),
+    path("inbox/conversations/<int:conversation_id>/messages/", whatsapp.messages),
+    path("inbox/conversations/<int:conversation_id>/notes/", whatsapp.note),
+    path("inbox/conversations/<int:conversation_id>/template/", whatsapp.send_template),
+    path("inbox/conversations/<int:conversation_id>/read/", whatsapp.mark_read),
+    path("inbox/stream/", whatsapp.stream),
+    path("whatsapp/account/", whatsapp.account),
+    path("whatsapp/account/test/", whatsapp.test_account),
+    path("whatsapp/auto-replies/", rules.as_view({"get": "list", "post": "create"})),
+    path("whatsapp/auto-replies/test/", whatsapp.test_rule),
+    path(
+        "whatsapp/auto-replies/<int:pk>/",
+        rules.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+    ),
+    path("whatsapp/business-hours/", whatsapp.business_hours),
+    path("whatsapp/quick-replies/", quick_replies.as_view({"get": "list", "post": "create"})),
+    path("whatsapp/quick-replies/<int:pk>/", quick_replies.as_view({"patch": "partial_update", "delete": "destroy"})),
+    path("whatsapp/templates/", whatsapp.Templates.as_view({"get": "list"})),
+    path("whatsapp/templates/sync/", whatsapp.sync_templates),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_shop"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

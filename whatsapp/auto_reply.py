@@ -1,0 +1,90 @@
+"""Instant answers: greeting, keywords, away message; per-contact cooldown; never answering ourselves."""
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from .inbound import normalise
+from .models import AutoReplyFiring, AutoReplyRule, BusinessHours, Message
+
+ANSWERABLE_TYPES = {"text", "interactive", "button", "image", "document", "audio", "video", "location", "order"}
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def shop_time_zone() -> ZoneInfo:
+    tenant = getattr(connection, "tenant", None)
+    return ZoneInfo(getattr(tenant, "time_zone", None) or "Asia/Jakarta")
+
+
+def is_open(at: datetime, hours: BusinessHours | None, tz: ZoneInfo) -> bool:
+    """Whether the shop is open at `at`; no schedule at all means always open."""
+    if hours is None or not hours.weekly:
+        return True
+    local = at.astimezone(tz)
+    if local.date().isoformat() in (hours.holidays or []):
+        return False
+    now = local.strftime("%H:%M")
+    return any(start <= now < end for start, end in hours.weekly.get(WEEKDAYS[local.weekday()], []))
+
+
+def keyword_matches(rule: AutoReplyRule, text: str) -> bool:
+    normalised = normalise(text)
+    return any(
+        re.search(rf"(?<!\w){re.escape(normalise(keyword).strip())}(?!\w)", normalised)
+        for keyword in rule.keywords
+        if keyword.strip()
+    )
+
+
+def choose_rule(text: str, *, first_message: bool, at: datetime) -> AutoReplyRule | None:
+    """The first active rule, by priority, that applies to a message (cooldown not considered)."""
+    hours = BusinessHours.objects.first()
+    tz = shop_time_zone()
+    for rule in AutoReplyRule.objects.filter(active=True):
+        if rule.kind == AutoReplyRule.Kind.GREETING and first_message:
+            return rule
+        if rule.kind == AutoReplyRule.Kind.KEYWORD and keyword_matches(rule, text):
+            return rule
+        if rule.kind == AutoReplyRule.Kind.AWAY and not is_open(at, hours, tz):
+            return rule
+    return None
+
+
+def _claim_cooldown(rule: AutoReplyRule, contact, now: datetime) -> bool:
+    """Takes the rule's slot for this contact unless it fired within its cooldown (race-safe)."""
+    since = now - timedelta(minutes=rule.cooldown_minutes)
+    updated = AutoReplyFiring.objects.filter(rule=rule, contact=contact, fired_at__lte=since).update(fired_at=now)
+    if updated:
+        return True
+    try:
+        with transaction.atomic():
+            AutoReplyFiring.objects.create(rule=rule, contact=contact, fired_at=now)
+        return True
+    except IntegrityError:
+        return False  # fired recently
+
+
+def answer(message: Message) -> Message | None:
+    """Sends the auto-reply for a new inbound message, if a rule applies and is not cooling down."""
+    from .outbound import SendRefused, send_text
+
+    if message.direction != Message.Direction.INBOUND or message.automated or message.type not in ANSWERABLE_TYPES:
+        return None
+    conversation = message.conversation
+    contact = conversation.contact
+    first = (
+        not Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
+        .exclude(pk=message.pk)
+        .exists()
+    )
+    now = timezone.now()
+    rule = choose_rule(message.text, first_message=first, at=now)
+    if rule is None or not _claim_cooldown(rule, contact, now):
+        return None
+    try:
+        return send_text(conversation, rule.reply_text, automated=True, buttons=rule.reply_buttons or None)
+    except SendRefused:
+        return None

@@ -1,0 +1,138 @@
+"""Webhook intake: verify, store raw, answer. Processing happens later, in the shop's schema.
+
+Meta signs each POST with the app secret of the app the number belongs to. A batch may mix
+numbers; every known number's account must accept the signature, so a secret of one shop
+can never vouch for another shop's number.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from config.redis import redis_client
+
+from .models import WebhookIntake, WhatsAppAccount
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 3 * 1024 * 1024
+ROUTE_CACHE_SECONDS = 30
+
+
+class WebhookRefused(Exception):
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Route:
+    shop_id: int
+    schema_name: str
+    app_secret: str
+
+
+_routes: dict[str, tuple[float, Route]] = {}
+
+
+def routes_for(phone_number_ids: set[str]) -> dict[str, Route]:
+    """The routing table, cached per process for a few seconds (known numbers only)."""
+    now = time.monotonic()
+    found = {pid: entry[1] for pid in phone_number_ids if (entry := _routes.get(pid)) and entry[0] > now}
+    missing = phone_number_ids - found.keys()
+    if missing:
+        for account in WhatsAppAccount.objects.filter(phone_number_id__in=missing).select_related("shop"):
+            route = Route(account.shop_id, account.shop.schema_name, account.app_secret)
+            _routes[account.phone_number_id] = (now + ROUTE_CACHE_SECONDS, route)
+            found[account.phone_number_id] = route
+    return found
+
+
+def forget_route(phone_number_id: str) -> None:
+    _routes.pop(phone_number_id, None)
+
+
+def phone_number_ids(payload: dict) -> set[str]:
+    ids = set()
+    for entry in payload.get("entry") or []:
+        for change in entry.get("changes") or []:
+            metadata = (change.get("value") or {}).get("metadata") or {}
+            if metadata.get("phone_number_id"):
+                ids.add(str(metadata["phone_number_id"]))
+    return ids
+
+
+def signature_valid(raw: bytes, header: str | None, secret: str) -> bool:
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").lower())
+
+
+def count(outcome: str) -> None:
+    """Counters for the operator (refused, quarantined, accepted); never fails the request."""
+    try:
+        redis_client().hincrby("warung:webhooks", outcome, 1)
+    except Exception:
+        logger.warning("webhook counter unavailable")
+
+
+def accept(raw: bytes, signature: str | None) -> list[WebhookIntake]:
+    """Stores a verified webhook, one intake row per shop it concerns; raises WebhookRefused."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise WebhookRefused(400, "Body larger than 3 MB.")
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRefused(400, "Malformed JSON.") from exc
+    if not isinstance(payload, dict):
+        raise WebhookRefused(400, "Malformed payload.")
+    ids = phone_number_ids(payload)
+    if not ids:
+        raise WebhookRefused(400, "No phone_number_id in the payload.")
+    routes = routes_for(ids)
+    if routes and not all(signature_valid(raw, signature, route.app_secret) for route in routes.values()):
+        count("refused")
+        raise WebhookRefused(401, "Invalid signature.")
+
+    by_shop: dict[int, list[str]] = {}
+    for pid, route in routes.items():
+        by_shop.setdefault(route.shop_id, []).append(pid)
+    rows = [
+        WebhookIntake(shop_id=shop_id, phone_number_ids=sorted(pids), body=raw) for shop_id, pids in by_shop.items()
+    ]
+    unknown = sorted(ids - routes.keys())
+    if unknown:
+        # Answered 200 so Meta stops retrying; kept for the operator to see.
+        rows.append(WebhookIntake(phone_number_ids=unknown, body=raw, status=WebhookIntake.Status.QUARANTINED))
+    with transaction.atomic():
+        WebhookIntake.objects.bulk_create(rows)
+        schemas = {route.shop_id: route.schema_name for route in routes.values()}
+        for row in rows:
+            if row.shop_id:
+                transaction.on_commit(lambda row=row: queue_processing(row.pk, schemas[row.shop_id]))
+    count("quarantined" if unknown and not routes else "accepted")
+    return rows
+
+
+def queue_processing(intake_id: int, schema_name: str) -> None:
+    """Queues processing in the shop's schema; if Redis is down, the sweeper re-queues the row later."""
+    from whatsapp.tasks import process_intake
+
+    try:
+        with schema_context(schema_name):
+            process_intake.delay(intake_id)
+    except Exception:
+        logger.warning("could not queue intake %s; the sweeper will", intake_id)
+
+
+def verify_subscription(mode: str | None, token: str | None) -> bool:
+    """Meta's GET handshake: any account's verify token subscribes the shared callback."""
+    return mode == "subscribe" and bool(token) and WhatsAppAccount.objects.filter(verify_token=token).exists()

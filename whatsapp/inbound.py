@@ -1,0 +1,184 @@
+"""Processing a stored webhook inside the shop's schema: contacts, messages, statuses. Idempotent."""
+
+import json
+import logging
+import unicodedata
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm.models import Contact
+from crm.services import mark_undeliverable, opt_out_of_marketing, upsert_whatsapp_contact
+from whatsapp.channel.models import WebhookIntake
+
+from . import live
+from .errors import meaning
+from .models import Conversation, Message, StatusEvent
+
+logger = logging.getLogger(__name__)
+
+OPT_OUT_WORDS = {"stop", "berhenti", "unsubscribe"}
+LOWER_STATUSES = {
+    "sent": ["pending", "accepted"],
+    "delivered": ["pending", "accepted", "sent"],
+    "read": ["pending", "accepted", "sent", "delivered"],
+    "failed": ["pending", "accepted", "sent", "delivered"],
+}
+
+
+def from_unix(timestamp: str | int | None) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(timestamp), tz=UTC)
+    except (TypeError, ValueError):
+        return timezone.now()
+
+
+def normalise(text: str) -> str:
+    """Case- and accent-insensitive form for matching keywords."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def summary_text(message: dict) -> str:
+    kind = message.get("type")
+    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    if kind == "text":
+        return body.get("body", "")
+    if kind == "interactive":
+        reply = body.get("button_reply") or body.get("list_reply") or {}
+        return reply.get("title", "")
+    if kind == "button":
+        return body.get("text", "")
+    if kind == "reaction":
+        return body.get("emoji", "")
+    if kind == "location":
+        return body.get("name") or body.get("address") or f"{body.get('latitude')}, {body.get('longitude')}"
+    if kind in {"image", "document", "video", "audio", "sticker"}:
+        return body.get("caption") or body.get("filename") or ""
+    if kind == "contacts":
+        return ", ".join((c.get("name") or {}).get("formatted_name", "") for c in message.get("contacts", []))
+    if kind == "order":
+        return f"{len(body.get('product_items', []))} item(s)"
+    return ""
+
+
+def process(intake: WebhookIntake) -> list[Message]:
+    """Applies one intake row; returns the inbound messages that are new (for auto-replies)."""
+    payload = json.loads(bytes(intake.body))
+    mine = set(intake.phone_number_ids)
+    new_messages: list[Message] = []
+    for entry in payload.get("entry") or []:
+        for change in entry.get("changes") or []:
+            value = change.get("value") or {}
+            if str((value.get("metadata") or {}).get("phone_number_id")) not in mine:
+                continue  # another shop's number in a mixed batch
+            profiles = {}
+            for contact in value.get("contacts") or []:
+                for key in (contact.get("wa_id"), contact.get("user_id")):
+                    if key:
+                        profiles[key] = contact
+            own_number = (value.get("metadata") or {}).get("display_phone_number")
+            for message in value.get("messages") or []:
+                if own_number and message.get("from") == own_number:
+                    continue  # an echo of our own message: never treated as a customer's
+                created = _inbound(message, profiles)
+                if created is not None:
+                    new_messages.append(created)
+            for status in value.get("statuses") or []:
+                apply_status(status)
+    return new_messages
+
+
+def _inbound(message: dict, profiles: dict) -> Message | None:
+    wa_id = message.get("from")
+    user_id = message.get("from_user_id")
+    profile = profiles.get(wa_id) or profiles.get(user_id) or {}
+    user_id = user_id or profile.get("user_id")
+    contact = upsert_whatsapp_contact(
+        wa_id=wa_id, business_user_id=user_id, name=(profile.get("profile") or {}).get("name", "")
+    )
+    conversation, _ = Conversation.objects.get_or_create(contact=contact)
+    kind = message.get("type", "unknown")
+    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    sent_at = from_unix(message.get("timestamp"))
+    try:
+        with transaction.atomic():
+            stored = Message.objects.create(
+                conversation=conversation,
+                direction=Message.Direction.INBOUND,
+                wamid=message.get("id"),
+                type=kind,
+                text=summary_text(message),
+                payload=message,
+                status=Message.Status.RECEIVED,
+                context_wamid=(message.get("context") or {}).get("id", ""),
+                media_id=body.get("id", "") if kind in {"image", "document", "video", "audio", "sticker"} else "",
+                created_at=sent_at,
+            )
+    except IntegrityError:
+        return None  # a duplicate delivery: stored once already
+    Contact.objects.filter(pk=contact.pk).filter(last_inbound_at__isnull=True).update(last_inbound_at=sent_at)
+    Contact.objects.filter(pk=contact.pk, last_inbound_at__lt=sent_at).update(last_inbound_at=sent_at)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        unread_count=F("unread_count") + 1,
+        status=Conversation.Status.OPEN,
+        last_message_at=sent_at,
+        last_message_preview=stored.text[:200],
+    )
+    if kind == "text" and normalise(stored.text).strip(" .!") in OPT_OUT_WORDS:
+        opt_out_of_marketing(contact, "Customer wrote " + stored.text.strip()[:40])
+    transaction.on_commit(
+        lambda: live.publish("message.created", {"conversation_id": conversation.pk, "message_id": stored.pk})
+    )
+    return stored
+
+
+def apply_status(status: dict) -> None:
+    """Moves a message forward (never back); each (wamid, status) counts once."""
+    wamid, name = status.get("id"), status.get("status")
+    if not wamid or name not in LOWER_STATUSES:
+        return
+    try:
+        with transaction.atomic():
+            StatusEvent.objects.create(
+                wamid=wamid, status=name, occurred_at=from_unix(status.get("timestamp")), payload=status
+            )
+    except IntegrityError:
+        return
+    apply_status_to_message(wamid, name, status)
+
+
+def apply_status_to_message(wamid: str, name: str, status: dict) -> bool:
+    changes = {"status": name, "status_changed_at": timezone.now()}
+    if name == "failed":
+        error = (status.get("errors") or [{}])[0]
+        code = error.get("code")
+        changes.update(
+            error_code=code,
+            error_reason=str(meaning(code, message=error.get("message") or error.get("title") or "").reason)[:300],
+        )
+        recipient = status.get("recipient_id")
+        if code == 131050 and recipient:
+            contact = Contact.objects.filter(wa_id=recipient).first()
+            if contact:
+                opt_out_of_marketing(contact, "WhatsApp error 131050")
+        if code == 131026 and recipient:
+            mark_undeliverable(recipient)
+    updated = Message.objects.filter(wamid=wamid, status__in=LOWER_STATUSES[name]).update(**changes)
+    if updated:
+        message = Message.objects.filter(wamid=wamid).values("pk", "conversation_id").first()
+        transaction.on_commit(
+            lambda: live.publish(
+                "message.updated",
+                {"conversation_id": message["conversation_id"], "message_id": message["pk"], "status": name},
+            )
+        )
+    return bool(updated)
+
+
+def replay_status_events(message: Message) -> None:
+    """Statuses that arrived before we learnt the message's wamid, applied in order."""
+    for event in StatusEvent.objects.filter(wamid=message.wamid).order_by("occurred_at", "id"):
+        apply_status_to_message(event.wamid, event.status, event.payload)

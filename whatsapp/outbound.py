@@ -1,0 +1,215 @@
+"""The one way out for every message: window and opt-out rules, rate limit, Graph call, retries, reasons."""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from config.redis import redis_client
+from tenants.services.errors import ServiceError
+from whatsapp.channel.models import WhatsAppAccount
+
+from . import graph, live, rate_limit
+from .errors import meaning
+from .inbound import replay_status_events
+from .models import Conversation, Message, MessageTemplate
+
+logger = logging.getLogger(__name__)
+
+SERVICE_WINDOW = timedelta(hours=24)
+MAX_ATTEMPTS = 6
+
+
+class SendRefused(ServiceError):
+    pass
+
+
+def window_open(contact, now=None) -> bool:
+    now = now or timezone.now()
+    return contact.last_inbound_at is not None and now - contact.last_inbound_at < SERVICE_WINDOW
+
+
+def window_expires_at(contact):
+    return contact.last_inbound_at + SERVICE_WINDOW if contact.last_inbound_at else None
+
+
+def _recipient(contact) -> dict:
+    if contact.wa_id:
+        return {"to": contact.wa_id}
+    if contact.business_user_id:
+        return {"recipient": contact.business_user_id}
+    raise SendRefused(_("This contact has no WhatsApp number."), code="no_recipient")
+
+
+def send_text(
+    conversation: Conversation,
+    text: str,
+    *,
+    author_id: int | None = None,
+    automated: bool = False,
+    buttons: list[str] | None = None,
+) -> Message:
+    """Queues a free-form message (plain or with reply buttons); only inside the 24-hour window."""
+    text = text.strip()
+    if not text:
+        raise SendRefused(_("Type a message first."), field="text")
+    contact = conversation.contact
+    if not window_open(contact):
+        raise SendRefused(_("More than 24 hours since the customer wrote: use a template."), code="window_closed")
+    body = {"messaging_product": "whatsapp", "recipient_type": "individual", **_recipient(contact)}
+    if buttons:
+        body |= {
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": text},
+                "action": {
+                    "buttons": [
+                        {"type": "reply", "reply": {"id": f"b{n}", "title": title[:20]}}
+                        for n, title in enumerate(buttons[:3], 1)
+                    ]
+                },
+            },
+        }
+    else:
+        body |= {"type": "text", "text": {"preview_url": False, "body": text}}
+    return _queue(conversation, body, text=text, kind=body["type"], author_id=author_id, automated=automated)
+
+
+def send_template(
+    conversation: Conversation, template: MessageTemplate, parameters: list[str], *, author_id: int | None = None
+) -> Message:
+    """Queues a template message; allowed outside the window, never as marketing to someone who opted out."""
+    contact = conversation.contact
+    if template.category.lower() == "marketing" and contact.marketing_opt_out:
+        raise SendRefused(_("This customer stopped marketing messages."), code="opted_out")
+    if len(parameters) != template.parameter_count:
+        raise SendRefused(
+            _("This template needs %(count)d value(s).") % {"count": template.parameter_count}, field="parameters"
+        )
+    components = (
+        [{"type": "body", "parameters": [{"type": "text", "text": value} for value in parameters]}]
+        if parameters
+        else []
+    )
+    body = {
+        "messaging_product": "whatsapp",
+        **_recipient(contact),
+        "type": "template",
+        "template": {"name": template.name, "language": {"code": template.language}, "components": components},
+    }
+    text = template.body_text
+    for number, value in enumerate(parameters, 1):
+        text = text.replace(f"{{{{{number}}}}}", value)
+    return _queue(conversation, body, text=text, kind="template", author_id=author_id, automated=False)
+
+
+def _queue(conversation, body, *, text, kind, author_id, automated) -> Message:
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        direction=Message.Direction.OUTBOUND,
+        type=kind,
+        text=text,
+        payload=body,
+        status=Message.Status.PENDING,
+        automated=automated,
+        author_id=author_id,
+        idempotency_key=uuid.uuid4().hex,
+        created_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, last_message_preview=text[:200])
+    transaction.on_commit(lambda: _dispatch(message.pk))
+    transaction.on_commit(
+        lambda: live.publish("message.created", {"conversation_id": conversation.pk, "message_id": message.pk})
+    )
+    return message
+
+
+def _dispatch(message_id: int) -> None:
+    from .tasks import deliver_message
+
+    try:
+        deliver_message.delay(message_id)
+    except Exception:
+        logger.warning("could not queue message %s", message_id)
+
+
+def shop_account() -> WhatsAppAccount | None:
+    return WhatsAppAccount.objects.filter(shop__schema_name=connection.schema_name).first()
+
+
+class RetryLater(Exception):
+    def __init__(self, reason: str, countdown: float):
+        super().__init__(reason)
+        self.countdown = countdown
+
+
+def deliver(message_id: int, attempt: int = 0) -> Message:
+    """Sends a pending message once. Raises RetryLater for transient failures; records permanent ones."""
+    message = Message.objects.select_related("conversation__contact").get(pk=message_id)
+    if message.status != Message.Status.PENDING or message.wamid:
+        return message  # already sent (a redelivered task) or already failed
+    account = shop_account()
+    if account is None:
+        return _fail(message, None, _("WhatsApp is not connected: connect it in Settings."))
+    # One sender per message at a time: the sweeper and a retry may both hold its id.
+    lock = redis_client().lock(f"warung:sending:{connection.schema_name}:{message.pk}", timeout=60, blocking=False)
+    if not lock.acquire():
+        return message
+    try:
+        return _send(message, account, attempt)
+    finally:
+        lock.release()
+
+
+def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
+    message.refresh_from_db(fields=["status", "wamid"])
+    if message.status != Message.Status.PENDING or message.wamid:
+        return message
+    rate_limit.acquire(account.phone_number_id, settings.WHATSAPP_DEFAULT_MPS)
+    try:
+        wamid = graph.send_message(account.phone_number_id, account.access_token, message.payload)
+    except graph.GraphError as error:
+        what = meaning(error.code, error.http_status, error.message)
+        if what.retry and attempt + 1 < MAX_ATTEMPTS:
+            raise RetryLater(str(what.reason), countdown=min(60, 0.5 * 2**attempt)) from error
+        if error.code == 190:
+            WhatsAppAccount.objects.filter(pk=account.pk).update(
+                status=WhatsAppAccount.Status.ERROR, last_error_code=190, last_error_reason=str(what.reason)
+            )
+        return _fail(message, error.code, what.reason)
+    updated = Message.objects.filter(pk=message.pk, status=Message.Status.PENDING).update(
+        wamid=wamid, status=Message.Status.ACCEPTED, status_changed_at=timezone.now()
+    )
+    message.refresh_from_db()
+    if updated:
+        replay_status_events(message)
+        live.publish(
+            "message.updated",
+            {"conversation_id": message.conversation_id, "message_id": message.pk, "status": message.status},
+        )
+    return message
+
+
+def _fail(message: Message, code: int | None, reason) -> Message:
+    with override(_shop_language()):
+        text = str(reason)
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.FAILED, error_code=code, error_reason=text[:300], status_changed_at=timezone.now()
+    )
+    message.refresh_from_db()
+    live.publish(
+        "message.updated", {"conversation_id": message.conversation_id, "message_id": message.pk, "status": "failed"}
+    )
+    return message
+
+
+def _shop_language() -> str:
+    tenant = getattr(connection, "tenant", None)
+    return getattr(tenant, "locale", None) or settings.LANGUAGE_CODE

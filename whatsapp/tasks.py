@@ -1,0 +1,83 @@
+"""Background work of the WhatsApp channel; each runs in the schema of the shop that queued it."""
+
+import logging
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from config.celery import app
+from tenants.models import Shop
+from whatsapp.channel.models import WebhookIntake
+
+from . import auto_reply, inbound, outbound
+from .models import Message
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(bind=True, acks_late=True, max_retries=8)
+def process_intake(self, intake_id: int) -> int:
+    """Applies one stored webhook, then answers new customer messages. Safe to run twice."""
+    with transaction.atomic():
+        intake = WebhookIntake.objects.select_for_update(skip_locked=True).filter(pk=intake_id).first()
+        if intake is None or intake.status != WebhookIntake.Status.PENDING:
+            return 0  # done already, or another worker holds it
+        if intake.shop.schema_name != connection.schema_name:
+            raise RuntimeError(f"intake {intake_id} belongs to {intake.shop.schema_name}, not {connection.schema_name}")
+        if intake.shop.is_suspended:
+            return 0  # kept pending; processed after reactivation
+        new_messages = inbound.process(intake)
+        WebhookIntake.objects.filter(pk=intake.pk).update(
+            status=WebhookIntake.Status.PROCESSED, processed_at=timezone.now(), attempts=intake.attempts + 1
+        )
+    for message in new_messages:
+        try:
+            reply = auto_reply.answer(message)
+        except Exception:
+            logger.exception("auto-reply failed for message %s", message.pk)
+            continue
+        if reply is not None:
+            # Sent right here rather than through another queue hop: the customer is waiting.
+            _deliver_now(reply.pk)
+    return len(new_messages)
+
+
+def _deliver_now(message_id: int) -> None:
+    try:
+        outbound.deliver(message_id)
+    except outbound.RetryLater as later:
+        deliver_message.apply_async((message_id,), {"attempt": 1}, countdown=later.countdown)
+
+
+@app.task(bind=True, acks_late=True)
+def deliver_message(self, message_id: int, attempt: int = 0) -> str:
+    try:
+        return outbound.deliver(message_id, attempt=attempt).status
+    except outbound.RetryLater as later:
+        deliver_message.apply_async((message_id,), {"attempt": attempt + 1}, countdown=later.countdown)
+        return "retrying"
+
+
+@app.task(ignore_result=True)
+def requeue_stale_intake() -> int:
+    """The sweeper: intake rows that were never processed (broker down, worker died) go again."""
+    cutoff = timezone.now() - timedelta(seconds=20)
+    stale = (
+        WebhookIntake.objects.filter(status=WebhookIntake.Status.PENDING, received_at__lt=cutoff)
+        .exclude(shop__status=Shop.Status.SUSPENDED)
+        .values_list("pk", "shop__schema_name")[:5000]
+    )
+    count = 0
+    for intake_id, schema_name in stale:
+        with schema_context(schema_name):
+            process_intake.delay(intake_id)
+        count += 1
+    for shop in Shop.objects.shops().exclude(status=Shop.Status.SUSPENDED).only("schema_name"):
+        with schema_context(shop.schema_name):
+            for message_id in Message.objects.filter(
+                status=Message.Status.PENDING, wamid__isnull=True, created_at__lt=cutoff
+            ).values_list("pk", flat=True)[:1000]:
+                deliver_message.delay(message_id)
+    return count
