@@ -177,7 +177,8 @@ def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
         wamid = graph.send_message(account.phone_number_id, account.access_token, message.payload)
     except graph.GraphError as error:
         what = meaning(error.code, error.http_status, error.message)
-        if what.retry and attempt + 1 < MAX_ATTEMPTS:
+        unreachable = error.code is None and error.http_status is None
+        if (what.retry or unreachable) and attempt + 1 < MAX_ATTEMPTS:
             raise RetryLater(str(what.reason), countdown=min(60, 0.5 * 2**attempt)) from error
         if error.code == 190:
             WhatsAppAccount.objects.filter(pk=account.pk).update(

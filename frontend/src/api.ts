@@ -65,6 +65,147 @@ export interface CreatedApiToken extends ApiToken {
   token: string;
 }
 
+/* ---------- Inbox & WhatsApp ---------- */
+
+export type ConversationStatus = "open" | "closed";
+export type InboxView = "all" | "mine" | "unassigned";
+export type StatusFilter = "open" | "closed" | "all";
+
+export interface Contact {
+  id: number;
+  name: string;
+  phone: string | null;
+  wa_id: string;
+  email: string;
+  source: string;
+  marketing_opt_out: boolean;
+  created_at: string;
+}
+
+export interface Conversation {
+  id: number;
+  status: ConversationStatus;
+  assignee_id: number | null;
+  assignee_name: string | null;
+  unread_count: number;
+  last_message_at: string | null;
+  last_message_preview: string;
+  window_open: boolean;
+  window_expires_at: string | null;
+  contact: Contact;
+}
+
+export interface ConversationPage {
+  results: Conversation[];
+  next_before: string | null;
+}
+
+export type MessageDirection = "in" | "out" | "note";
+export type MessageStatus = "received" | "pending" | "accepted" | "sent" | "delivered" | "read" | "failed";
+
+export interface Message {
+  id: number;
+  direction: MessageDirection;
+  /** "text" | "interactive" | "template" | "image" | "document" | "location" | "reaction" | "button" | "note" | … */
+  type: string;
+  text: string;
+  status: MessageStatus;
+  error_code: number | null;
+  error_reason: string;
+  automated: boolean;
+  author_id: number | null;
+  author_name: string | null;
+  created_at: string;
+  payload: Record<string, unknown>;
+}
+
+export interface MessagePage {
+  results: Message[];
+  has_more: boolean;
+}
+
+export interface ConversationQuery {
+  view: InboxView;
+  status: StatusFilter;
+  q?: string;
+  before?: string | null;
+}
+
+export interface WaTemplate {
+  id: number;
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  body_text: string;
+  parameter_count: number;
+}
+
+export interface QuickReply {
+  id: number;
+  shortcut: string;
+  text: string;
+}
+
+export interface WaAccount {
+  connected: boolean;
+  phone_number_id: string;
+  waba_id: string;
+  display_phone_number: string;
+  verified_name: string;
+  quality_rating: string;
+  throughput_level: string;
+  status: "connected" | "error" | string;
+  last_error_code: number | null;
+  last_error_reason: string;
+  last_checked_at: string | null;
+  verify_token: string;
+  webhook_url: string;
+}
+
+export interface WaAccountPayload {
+  phone_number_id: string;
+  waba_id: string;
+  display_phone_number: string;
+  access_token: string;
+  app_secret: string;
+  verify_token: string;
+}
+
+export type WaTestResult =
+  | { ok: true; verified_name: string; quality_rating: string; throughput_level: string }
+  | { ok: false; code: number | null; reason: string };
+
+export type RuleKind = "greeting" | "keyword" | "away";
+
+export interface AutoReplyRule {
+  id: number;
+  name: string;
+  kind: RuleKind;
+  keywords: string[];
+  reply_text: string;
+  reply_buttons: string[];
+  priority: number;
+  cooldown_minutes: number;
+  active: boolean;
+}
+
+export type AutoReplyPayload = Omit<AutoReplyRule, "id">;
+
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+export const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+export interface BusinessHours {
+  weekly: Partial<Record<Weekday, [string, string][]>>;
+  holidays: string[];
+  timezone: string;
+}
+
+export interface RuleTestResult {
+  rule: { id: number; name: string; kind: RuleKind } | null;
+  reply_text: string | null;
+}
+
 /* ---------- Errors ---------- */
 
 export type FieldErrors = Record<string, string[]>;
@@ -220,6 +361,7 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
 export const api = {
   get: <T>(path: string) => request<T>("GET", path),
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body ?? {}),
+  put: <T>(path: string, body: unknown) => request<T>("PUT", path, body),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, body),
   delete: <T = null>(path: string) => request<T>("DELETE", path),
 };
@@ -259,4 +401,41 @@ export const endpoints = {
   tokens: () => list(api.get<ApiToken[] | { results: ApiToken[] }>("/api/tokens/")),
   createToken: (name: string) => api.post<CreatedApiToken>("/api/tokens/", { name }),
   revokeToken: (id: number) => api.delete(`/api/tokens/${id}/`),
+
+  conversations: (query: ConversationQuery) => {
+    const params = new URLSearchParams({ view: query.view, status: query.status });
+    if (query.q?.trim()) params.set("q", query.q.trim());
+    if (query.before) params.set("before", query.before);
+    return api.get<ConversationPage>(`/api/inbox/conversations/?${params.toString()}`);
+  },
+  conversation: (id: number) => api.get<Conversation>(`/api/inbox/conversations/${id}/`),
+  updateConversation: (id: number, changes: { status?: ConversationStatus; assignee_id?: number | null }) =>
+    api.patch<Conversation>(`/api/inbox/conversations/${id}/`, changes),
+  messages: (id: number, beforeId?: number | null) =>
+    api.get<MessagePage>(`/api/inbox/conversations/${id}/messages/${beforeId ? `?before_id=${beforeId}` : ""}`),
+  sendMessage: (id: number, text: string) => api.post<Message>(`/api/inbox/conversations/${id}/messages/`, { text }),
+  addNote: (id: number, text: string) => api.post<Message>(`/api/inbox/conversations/${id}/notes/`, { text }),
+  sendTemplate: (id: number, template_id: number, parameters: string[]) =>
+    api.post<Message>(`/api/inbox/conversations/${id}/template/`, { template_id, parameters }),
+  markRead: (id: number) => api.post<null>(`/api/inbox/conversations/${id}/read/`),
+
+  templates: () => list(api.get<WaTemplate[] | { results: WaTemplate[] }>("/api/whatsapp/templates/")),
+  syncTemplates: () => api.post<{ synced: number }>("/api/whatsapp/templates/sync/"),
+  quickReplies: () => list(api.get<QuickReply[] | { results: QuickReply[] }>("/api/whatsapp/quick-replies/")),
+  createQuickReply: (data: Omit<QuickReply, "id">) => api.post<QuickReply>("/api/whatsapp/quick-replies/", data),
+  updateQuickReply: (id: number, data: Partial<Omit<QuickReply, "id">>) => api.patch<QuickReply>(`/api/whatsapp/quick-replies/${id}/`, data),
+  deleteQuickReply: (id: number) => api.delete(`/api/whatsapp/quick-replies/${id}/`),
+
+  waAccount: () => api.get<WaAccount>("/api/whatsapp/account/"),
+  saveWaAccount: (data: WaAccountPayload) => api.put<WaAccount>("/api/whatsapp/account/", data),
+  testWaAccount: () => api.post<WaTestResult>("/api/whatsapp/account/test/"),
+
+  autoReplies: () => list(api.get<AutoReplyRule[] | { results: AutoReplyRule[] }>("/api/whatsapp/auto-replies/")),
+  createAutoReply: (data: AutoReplyPayload) => api.post<AutoReplyRule>("/api/whatsapp/auto-replies/", data),
+  updateAutoReply: (id: number, data: Partial<AutoReplyPayload>) => api.patch<AutoReplyRule>(`/api/whatsapp/auto-replies/${id}/`, data),
+  deleteAutoReply: (id: number) => api.delete(`/api/whatsapp/auto-replies/${id}/`),
+  testAutoReply: (data: { text: string; first_message: boolean; at?: string }) =>
+    api.post<RuleTestResult>("/api/whatsapp/auto-replies/test/", data),
+  businessHours: () => api.get<BusinessHours>("/api/whatsapp/business-hours/"),
+  saveBusinessHours: (data: Pick<BusinessHours, "weekly" | "holidays">) => api.put<BusinessHours>("/api/whatsapp/business-hours/", data),
 };

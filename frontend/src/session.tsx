@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { endpoints, type Session } from "./api";
 import { DEFAULT_TIMEZONE, useConfig, type ShopInfo } from "./config";
-import { formatDateTime } from "./format";
+import { formatDateOnly, formatDateTime, formatRelative, formatTime } from "./format";
 import { useI18n } from "./i18n";
 
 export type SessionStatus = "loading" | "authenticated" | "anonymous";
@@ -73,4 +73,27 @@ export function useFormatDate(): (iso: string | null | undefined) => string {
   const { lang } = useI18n();
   const tz = shop?.timezone || DEFAULT_TIMEZONE;
   return useCallback((iso) => formatDateTime(iso, tz, lang), [tz, lang]);
+}
+
+export interface Formatters {
+  dateTime: (iso: string | null | undefined) => string;
+  date: (iso: string | null | undefined) => string;
+  time: (iso: string | null | undefined) => string;
+  relative: (iso: string | null | undefined) => string;
+}
+
+/** All timestamp formatters, in the shop's time zone and the current language. */
+export function useFormatters(): Formatters {
+  const shop = useShop();
+  const { lang } = useI18n();
+  const tz = shop?.timezone || DEFAULT_TIMEZONE;
+  return useMemo(
+    () => ({
+      dateTime: (iso) => formatDateTime(iso, tz, lang),
+      date: (iso) => formatDateOnly(iso, tz, lang),
+      time: (iso) => formatTime(iso, tz, lang),
+      relative: (iso) => formatRelative(iso, tz, lang),
+    }),
+    [tz, lang],
+  );
 }

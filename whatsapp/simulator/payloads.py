@@ -120,10 +120,7 @@ def status_value(
         st["pricing"] = pricing
     if errors:
         st["errors"] = errors
-    if on_whatsapp:
-        contact = contact_for(customer, number.waba_id, with_profile=False)
-    else:
-        contact = {"wa_id": customer.wa_id}
+    contact = contact_for(customer, number.waba_id, with_profile=False) if on_whatsapp else {"wa_id": customer.wa_id}
     return {"contacts": [contact], "statuses": [st]}
 
 
