@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .inbound import normalise
-from .models import AutoReplyFiring, AutoReplyRule, BusinessHours, Message
+from .models import AutoReplyFiring, AutoReplyRule, BusinessHours, Conversation, Message
 
 ANSWERABLE_TYPES = {"text", "interactive", "button", "image", "document", "audio", "video", "location", "order"}
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -73,7 +73,8 @@ def answer(message: Message) -> Message | None:
 
     if message.direction != Message.Direction.INBOUND or message.automated or message.type not in ANSWERABLE_TYPES:
         return None
-    conversation = message.conversation
+    # Fresh from the database: processing has just moved the contact's service window.
+    conversation = Conversation.objects.select_related("contact").get(pk=message.conversation_id)
     contact = conversation.contact
     first = (
         not Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
