@@ -3,6 +3,8 @@ import { NavLink, Outlet, useLocation, useNavigate } from "react-router-dom";
 import { Icon, type IconName } from "../../components/Icon";
 import { LanguageSwitch } from "../../components/LanguageSwitch";
 import { useI18n, type TKey } from "../../i18n";
+import { LiveProvider } from "../../live";
+import { InboxNavBadge } from "../inbox/InboxNavBadge";
 import { useSession, useShop } from "../../session";
 
 export const NAV_ITEMS: { to: string; key: TKey; icon: IconName }[] = [
@@ -39,6 +41,7 @@ export function DashboardLayout() {
 
   const user = session?.user;
   return (
+    <LiveProvider>
     <div className={`app-shell${menuOpen ? " menu-open" : ""}`}>
       <aside className="sidebar">
         <div className="sidebar-head">
@@ -69,6 +72,7 @@ export function DashboardLayout() {
               <NavLink key={item.to} to={item.to} className="nav-link" data-testid={`nav-${item.to.slice(1)}`}>
                 <Icon name={item.icon} />
                 <span>{t(item.key)}</span>
+                {item.to === "/inbox" ? <InboxNavBadge /> : null}
               </NavLink>
             ))}
           </nav>
@@ -100,5 +104,6 @@ export function DashboardLayout() {
         <Outlet />
       </main>
     </div>
+    </LiveProvider>
   );
 }
