@@ -61,9 +61,9 @@ def deliver_message(self, message_id: int, attempt: int = 0) -> str:
 
 
 @app.task(ignore_result=True)
-def requeue_stale_intake() -> int:
+def requeue_stale_intake(older_than_seconds: int = 20) -> int:
     """The sweeper: intake rows that were never processed (broker down, worker died) go again."""
-    cutoff = timezone.now() - timedelta(seconds=20)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     stale = (
         WebhookIntake.objects.filter(status=WebhookIntake.Status.PENDING, received_at__lt=cutoff)
         .exclude(shop__status=Shop.Status.SUSPENDED)

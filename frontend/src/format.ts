@@ -71,3 +71,39 @@ export function minutesUntil(iso: string | null | undefined, now: number = Date.
   if (!date) return null;
   return Math.floor((date.getTime() - now) / 60000);
 }
+
+/** Offset (ms) of `timeZone` from UTC at the given instant. */
+function zoneOffset(utcMs: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  }).formatToParts(new Date(utcMs));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour") % 24, get("minute"), get("second"));
+  return asUtc - Math.floor(utcMs / 1000) * 1000;
+}
+
+/**
+ * Converts a wall-clock "YYYY-MM-DDTHH:mm" (e.g. from <input type="datetime-local">) in the shop's
+ * time zone to an ISO 8601 UTC string. Returns null for an empty/invalid value.
+ */
+export function zonedToIso(local: string, timeZone: string | null | undefined): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local);
+  if (!m) return null;
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
+  let tz = timeZone || DEFAULT_TIMEZONE;
+  try {
+    zoneOffset(wall, tz);
+  } catch {
+    tz = DEFAULT_TIMEZONE;
+  }
+  let guess = wall - zoneOffset(wall, tz);
+  guess = wall - zoneOffset(guess, tz);
+  return new Date(guess).toISOString();
+}

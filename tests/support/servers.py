@@ -62,10 +62,10 @@ def running(name: str, command: list[str], env: dict[str, str]) -> Iterator[subp
 
 
 @contextlib.contextmanager
-def web_server() -> Iterator[str]:
+def web_server(**extra_env: str) -> Iterator[str]:
     """Gunicorn with the production config file; yields the portal's base URL."""
     port = free_port()
-    env = process_env(PLATFORM_DOMAIN=f"localhost:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="4")
+    env = process_env(PLATFORM_DOMAIN=f"localhost:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="8", **extra_env)
     command = [
         sys.executable,
         "-m",
@@ -81,12 +81,12 @@ def web_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def celery_worker() -> Iterator[subprocess.Popen]:
+def celery_worker(name: str = "worker", **extra_env: str) -> Iterator[subprocess.Popen]:
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-l", "info",
-        "--without-heartbeat", "--without-mingle", "--without-gossip",
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", "4",
+        "-l", "info", "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"{name}@%h",
     ]  # fmt: skip
-    with running("worker", command, process_env()) as process:
+    with running(name, command, process_env(**extra_env)) as process:
         yield process
 
 
@@ -112,3 +112,30 @@ def eventually(check, timeout: float = 30, interval: float = 0.2):
         if result or time.monotonic() > deadline:
             return result
         time.sleep(interval)
+
+
+@contextlib.contextmanager
+def simulator(**options: str) -> Iterator[str]:
+    """The WhatsApp Cloud API simulator (whatsapp/simulator); yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "whatsapp.simulator", "--host", "127.0.0.1", "--port", str(port)]
+    for name, value in options.items():
+        command += [f"--{name.replace('_', '-')}", value]
+    with running("simulator", command, process_env()) as process:
+        wait_until_up(f"http://127.0.0.1:{port}/_sim/numbers", process)
+        yield f"http://127.0.0.1:{port}"
+
+
+def sim_call(base: str, method: str, path: str, body: dict | None = None):
+    """A JSON call to the simulator's control plane."""
+    import json
+
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None

@@ -161,7 +161,10 @@ def test_shop_a_cannot_reach_shop_b_objects_through_its_own_domain(shop_a, shop_
             response = getattr(owner_a, method)(url, data={"role": "owner", "password": PASSWORD, "name": "x"},
                                                 content_type="application/json")  # fmt: skip
             assert marker(shop_b).encode() not in response.content, (method, url)
-            if any(f"<int:{name}>" in route for name in ("membership_id", "invitation_id", "token_id")) or "<str:" in route:
+            if (
+                any(f"<int:{name}>" in route for name in ("membership_id", "invitation_id", "token_id"))
+                or "<str:" in route
+            ):
                 assert response.status_code in (401, 403, 404, 405), (method, url, response.status_code)
     assert snapshot(shop_b) == before
 

@@ -23,7 +23,9 @@ def test_rotating_keys_keeps_secrets_readable(wa_a, settings):
         account = WhatsAppAccount.objects.get(phone_number_id=wa_a.number)
         assert (account.access_token, account.app_secret) == (wa_a.token, wa_a.secret)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT access_token FROM public.whatsapp_channel_whatsappaccount WHERE id = %s", [account.pk])
+            cursor.execute(
+                "SELECT access_token FROM public.whatsapp_channel_whatsappaccount WHERE id = %s", [account.pk]
+            )
             assert Fernet(new_key.encode()).decrypt(cursor.fetchone()[0].encode()).decode() == wa_a.token
     finally:
         settings.FIELD_ENCRYPTION_KEYS = old_keys

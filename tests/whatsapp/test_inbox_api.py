@@ -18,10 +18,15 @@ def thread(wa_a, in_schema):
     """A conversation whose customer wrote an hour ago (window open)."""
     with in_schema(wa_a):
         contact = Contact.objects.create(
-            wa_id="6281288880001", phone="+6281288880001", name="Bu Rina", last_inbound_at=timezone.now() - timedelta(hours=1)
+            wa_id="6281288880001",
+            phone="+6281288880001",
+            name="Bu Rina",
+            last_inbound_at=timezone.now() - timedelta(hours=1),
         )
         conversation = Conversation.objects.create(contact=contact, unread_count=2, last_message_at=timezone.now())
-        Message.objects.create(conversation=conversation, direction="in", wamid="wamid.rina1", text="ada size L?", status="received")
+        Message.objects.create(
+            conversation=conversation, direction="in", wamid="wamid.rina1", text="ada size L?", status="received"
+        )
     return conversation
 
 
@@ -30,14 +35,18 @@ def test_staff_list_search_and_open_conversations(wa_a, thread):
     listed = agent.get("/api/inbox/conversations/").json()["results"]
     row = next(c for c in listed if c["id"] == thread.pk)
     assert (row["contact"]["name"], row["unread_count"], row["window_open"]) == ("Bu Rina", 2, True)
-    assert [c["id"] for c in agent.get("/api/inbox/conversations/", {"q": "0812 8888 0001"}).json()["results"]] == [thread.pk]
+    assert [c["id"] for c in agent.get("/api/inbox/conversations/", {"q": "0812 8888 0001"}).json()["results"]] == [
+        thread.pk
+    ]
     assert agent.get("/api/inbox/conversations/", {"q": "nobody-like-this"}).json()["results"] == []
     messages = agent.get(f"/api/inbox/conversations/{thread.pk}/messages/").json()
     assert [m["text"] for m in messages["results"]] == ["ada size L?"] and messages["has_more"] is False
 
 
 def test_a_reply_inside_the_window_is_queued_by_its_author(wa_a, thread, in_schema):
-    response = wa_a.client(wa_a.agent).post(f"/api/inbox/conversations/{thread.pk}/messages/", {"text": "Ada kak"}, **JSON)
+    response = wa_a.client(wa_a.agent).post(
+        f"/api/inbox/conversations/{thread.pk}/messages/", {"text": "Ada kak"}, **JSON
+    )
     assert response.status_code == 201
     body = response.json()
     assert (body["status"], body["direction"], body["author_name"]) == ("pending", "out", wa_a.agent.name)
@@ -48,7 +57,9 @@ def test_a_reply_inside_the_window_is_queued_by_its_author(wa_a, thread, in_sche
 def test_a_free_form_reply_after_24_hours_is_refused_with_the_reason(wa_a, thread, in_schema):
     with in_schema(wa_a):
         Contact.objects.filter(pk=thread.contact_id).update(last_inbound_at=timezone.now() - timedelta(hours=25))
-    response = wa_a.client(wa_a.agent).post(f"/api/inbox/conversations/{thread.pk}/messages/", {"text": "Halo?"}, **JSON)
+    response = wa_a.client(wa_a.agent).post(
+        f"/api/inbox/conversations/{thread.pk}/messages/", {"text": "Halo?"}, **JSON
+    )
     assert response.status_code == 400
     assert response.json() == {
         "detail": "More than 24 hours since the customer wrote: use a template.",
@@ -79,7 +90,10 @@ def test_notes_assignment_closing_and_reading(wa_a, thread, in_schema):
     assert [c["id"] for c in mine] == [thread.pk]
     stranger = client.patch(f"/api/inbox/conversations/{thread.pk}/", {"assignee_id": 999999}, **JSON)
     assert stranger.status_code == 400
-    assert client.patch(f"/api/inbox/conversations/{thread.pk}/", {"status": "closed"}, **JSON).json()["status"] == "closed"
+    assert (
+        client.patch(f"/api/inbox/conversations/{thread.pk}/", {"status": "closed"}, **JSON).json()["status"]
+        == "closed"
+    )
     assert client.post(f"/api/inbox/conversations/{thread.pk}/read/").status_code == 204
     with in_schema(wa_a):
         assert Conversation.objects.get(pk=thread.pk).unread_count == 0
@@ -104,7 +118,13 @@ def test_credentials_are_encrypted_at_rest_and_never_returned(wa_a):
 def test_a_number_belongs_to_one_shop_and_agents_cannot_change_it(wa_a, wa_b):
     taken = wa_b.client(wa_b.owner).put(
         "/api/whatsapp/account/",
-        {"phone_number_id": wa_a.number, "waba_id": "W", "display_phone_number": "62811", "access_token": "t", "app_secret": "s"},
+        {
+            "phone_number_id": wa_a.number,
+            "waba_id": "W",
+            "display_phone_number": "62811",
+            "access_token": "t",
+            "app_secret": "s",
+        },
         **JSON,
     )
     assert taken.status_code == 400

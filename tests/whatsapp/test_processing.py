@@ -47,12 +47,17 @@ def test_a_failure_carries_its_reason_and_marks_the_number(portal, wa_a, process
     message_id = webhooks.wamid()
     message = outbound_message(wa_a, in_schema, message_id, wa_id="6289911112222")
     errors = [{"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable"}]
-    webhooks.post(portal, webhooks.status(wa_a.number, message_id, "failed", "6289911112222", errors=errors), wa_a.secret)
+    webhooks.post(
+        portal, webhooks.status(wa_a.number, message_id, "failed", "6289911112222", errors=errors), wa_a.secret
+    )
     process(wa_a)
     with in_schema(wa_a):
         message.refresh_from_db()
         assert (message.status, message.error_code) == ("failed", 131026)
-        assert message.error_reason in ("This number cannot receive WhatsApp messages.", "Nomor ini tidak dapat menerima pesan WhatsApp.")
+        assert message.error_reason in (
+            "This number cannot receive WhatsApp messages.",
+            "Nomor ini tidak dapat menerima pesan WhatsApp.",
+        )
         assert Contact.objects.get(wa_id="6289911112222").undeliverable
 
 
@@ -125,7 +130,9 @@ def test_every_inbound_type_is_stored_with_its_payload(portal, wa_a, process, in
     kinds = {
         "image": {"image": {"id": "media-1", "mime_type": "image/jpeg", "caption": "yang ini"}},
         "location": {"location": {"latitude": -6.2, "longitude": 106.8, "name": "Toko"}},
-        "interactive": {"interactive": {"type": "button_reply", "button_reply": {"id": "b1", "title": "Lihat katalog"}}},
+        "interactive": {
+            "interactive": {"type": "button_reply", "button_reply": {"id": "b1", "title": "Lihat katalog"}}
+        },
         "button": {"button": {"payload": "STOP", "text": "Stop promosi"}},
         "reaction": {"reaction": {"message_id": "wamid.x", "emoji": "👍"}},
         "order": {"order": {"catalog_id": "c", "product_items": [{"product_retailer_id": "sku1", "quantity": 2}]}},

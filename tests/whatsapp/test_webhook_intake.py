@@ -86,7 +86,9 @@ def test_the_subscription_handshake(meta, wa_a):
     from whatsapp.channel.models import WhatsAppAccount
 
     token = WhatsAppAccount.objects.get(phone_number_id=wa_a.number).verify_token
-    ok = meta.get("/webhooks/whatsapp/", {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158201444"})
+    ok = meta.get(
+        "/webhooks/whatsapp/", {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "1158201444"}
+    )
     assert (ok.status_code, ok.content) == (200, b"1158201444")
     wrong = meta.get("/webhooks/whatsapp/", {"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"})
     assert wrong.status_code == 403

@@ -55,7 +55,12 @@ def inbound_text(phone_number_id: str, wa_id: str, text: str, *, name: str = "Sa
 
 def status(phone_number_id: str, message_id: str, name: str, recipient: str, *, errors: list | None = None,
            timestamp: int | None = None) -> dict:  # fmt: skip
-    item = {"id": message_id, "status": name, "timestamp": str(timestamp or int(time.time())), "recipient_id": recipient}
+    item = {
+        "id": message_id,
+        "status": name,
+        "timestamp": str(timestamp or int(time.time())),
+        "recipient_id": recipient,
+    }
     if errors:
         item["errors"] = errors
     return envelope(phone_number_id, {"statuses": [item]})

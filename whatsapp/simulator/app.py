@@ -305,7 +305,7 @@ class Simulator:
         mtype = self.validate(body)
         raw_input, wa_id = self.resolve_recipient(number, body)
         now_mono = time.monotonic()
-        if not number.take_token(now_mono):
+        if not number.take_token(now_mono, state.faults["throughput_burst_seconds"]):
             state.stats.rate_limited[number.phone_number_id] += 1
             raise BadRequest(130429, "(#130429) Rate limit hit", "Cloud API message throughput has been reached.")
         template = params = None

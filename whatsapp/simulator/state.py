@@ -23,6 +23,7 @@ DEFAULT_FAULTS: dict = {
     "read_mode": "always",  # "always" | "phone_open" (only while the phone page polls) | "never"
     "window_error_mode": "sync",  # 131047 as a synchronous error ("sync") or a failed status ("webhook")
     "enforce_window": True,
+    "throughput_burst_seconds": 1.0,  # token bucket capacity = throughput_mps * this (a burst of 1 s by default)
     "webhook_batch_size": 1,  # >1 puts up to this many changes into one POST
     "webhook_max_attempts": 4,
     "webhook_retry_base_ms": 500,  # backoff: base, 2*base, 4*base ...
@@ -58,12 +59,13 @@ class Number:
             "throughput_mps": self.throughput_mps,
         }
 
-    def take_token(self, now: float) -> bool:
+    def take_token(self, now: float, burst_seconds: float = 1.0) -> bool:
         rate = self.throughput_mps
+        capacity = max(1.0, rate * burst_seconds)
         tokens = self.tokens + (now - self.last_refill) * rate
         self.last_refill = now
-        if tokens > rate:
-            tokens = rate
+        if tokens > capacity:
+            tokens = capacity
         if tokens >= 1.0:
             self.tokens = tokens - 1.0
             return True

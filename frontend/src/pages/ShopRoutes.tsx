@@ -17,6 +17,9 @@ import { PipelinePage } from "./pipeline/PipelinePage";
 import { SettingsLayout } from "./settings/SettingsLayout";
 import { TeamPage } from "./settings/TeamPage";
 import { TokensPage } from "./settings/TokensPage";
+import { AutoRepliesPage } from "./settings/AutoRepliesPage";
+import { QuickRepliesPage } from "./settings/QuickRepliesPage";
+import { WhatsAppPage } from "./settings/WhatsAppPage";
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useSession();
@@ -45,7 +48,7 @@ export function ShopRoutes() {
         }
       >
         <Route index element={<Navigate to="/inbox" replace />} />
-        <Route path="inbox" element={<InboxPage />} />
+        <Route path="inbox/:conversationId?" element={<InboxPage />} />
         <Route path="contacts" element={<ContactsPage />} />
         <Route path="orders" element={<OrdersPage />} />
         <Route path="pipeline" element={<PipelinePage />} />
@@ -55,6 +58,9 @@ export function ShopRoutes() {
           <Route index element={<Navigate to="/settings/team" replace />} />
           <Route path="team" element={<TeamPage />} />
           <Route path="tokens" element={<TokensPage />} />
+          <Route path="whatsapp" element={<WhatsAppPage />} />
+          <Route path="auto-replies" element={<AutoRepliesPage />} />
+          <Route path="quick-replies" element={<QuickRepliesPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -2,7 +2,8 @@
 
 No Django and no database: tests here talk HTTP to the simulator and read what the receiver got.
 The fixtures live here, not in conftest.py, so the tests also run with `-p no:django --noconftest`
-(the project's root conftest imports Django models). Test modules import `harness` and `sim`.
+(the project's root conftest imports Django models). Test modules import `harness_fixture` and `sim_fixture`
+(fixtures named `harness` and `sim`).
 """
 
 from __future__ import annotations
@@ -154,25 +155,26 @@ class Harness:
 
     def customer_says(self, wa_id: str, text: str = "halo", name: str = "Sari", **extra):
         status, body = self.post(
-            f"/_sim/customers/{wa_id}/messages", {"phone_number_id": PNID, "type": "text", "text": text, "name": name}
-            | extra,
+            f"/_sim/customers/{wa_id}/messages",
+            {"phone_number_id": PNID, "type": "text", "text": text, "name": name} | extra,
         )
         assert status == 200, body
         return body["id"]
 
 
-@pytest.fixture(scope="session")
-def harness():
+@pytest.fixture(scope="session", name="harness")
+def harness_fixture():
     h = Harness()
     yield h
     h.close()
 
 
-@pytest.fixture
-def sim(harness: Harness) -> Harness:
+@pytest.fixture(name="sim")
+def sim_fixture(harness: Harness) -> Harness:
     """A reset simulator with one registered number whose callback is the local receiver."""
     status, _ = harness.post("/_sim/reset")
     assert status == 200
+    time.sleep(0.05)  # let webhook POSTs already in flight from the previous test land before clearing
     harness.receiver.clear()
     status, body = harness.post(
         "/_sim/numbers",

@@ -6,10 +6,11 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import urllib.request
 import uuid
 
-from .harness import DISPLAY, PNID, SECRET, TOKEN, WABA, Harness, harness, sim  # noqa: F401
+from .harness import DISPLAY, PNID, SECRET, TOKEN, WABA, Harness, harness_fixture, sim_fixture  # noqa: F401
 
 CUSTOMER = "6281234567890"
 WAMID_RE = re.compile(r"^wamid\.[A-Za-z0-9+/=_-]+$")
@@ -119,7 +120,9 @@ def test_send_success_shape(sim: Harness):
 
 def test_wrong_or_missing_token_is_401_code_190(sim: Harness):
     for token in ("wrong", None):
-        status, body = sim.post(f"/v25.0/{PNID}/messages", {"messaging_product": "whatsapp", **text_to(CUSTOMER)}, token)
+        status, body = sim.post(
+            f"/v25.0/{PNID}/messages", {"messaging_product": "whatsapp", **text_to(CUSTOMER)}, token
+        )
         assert status == 401
         assert_graph_error(body, 190)
         assert body["error"]["type"] == "OAuthException"
@@ -288,7 +291,11 @@ def test_templates_132001_132000_paused_disabled_and_pricing(sim: Harness):
 
     def template(name="promo_lebaran", lang="id", params=("Sari", "20%")):
         components = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}]
-        return {"to": CUSTOMER, "type": "template", "template": {"name": name, "language": {"code": lang}, "components": components}}
+        return {
+            "to": CUSTOMER,
+            "type": "template",
+            "template": {"name": name, "language": {"code": lang}, "components": components},
+        }
 
     status, body = sim.send(template(name="nope"))
     assert status == 400
@@ -300,7 +307,9 @@ def test_templates_132001_132000_paused_disabled_and_pricing(sim: Harness):
     assert_graph_error(body, 132000)
 
     # templates need no open window; pricing is regular + category
-    status, body = sim.send(template(), )
+    status, body = sim.send(
+        template(),
+    )
     assert status == 200
     wamid = body["messages"][0]["id"]
     sim.receiver.wait_for(lambda _: {s["status"] for s in statuses_for(sim, wamid)} >= {"sent", "delivered", "read"})
@@ -405,8 +414,6 @@ def test_graph_5xx_and_latency_knobs(sim: Harness):
     assert status in (500, 503)
     assert_graph_error(body, 1 if status == 500 else 2)
     sim.post("/_sim/faults", {"graph_5xx_rate": 0.0, "graph_latency_ms": 120})
-    import time
-
     started = time.monotonic()
     assert sim.send(text_to(CUSTOMER))[0] == 200
     assert time.monotonic() - started >= 0.12
@@ -448,11 +455,15 @@ def test_phone_number_templates_listing_and_media(sim: Harness):
     # upload, look up, download
     boundary = uuid.uuid4().hex
     payload = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="messaging_product"\r\n\r\nwhatsapp\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\nimage/png\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
-        f"Content-Type: image/png\r\n\r\n"
-    ).encode() + b"\x89PNGdata" + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="messaging_product"\r\n\r\nwhatsapp\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="type"\r\n\r\nimage/png\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + b"\x89PNGdata"
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     req = urllib.request.Request(f"{sim.base}/v25.0/{PNID}/media", data=payload, method="POST")
     req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
     req.add_header("Authorization", f"Bearer {TOKEN}")

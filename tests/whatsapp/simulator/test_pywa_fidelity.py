@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-from .harness import PNID, SECRET, WABA, Harness, Received, harness, sim  # noqa: F401
+from .harness import PNID, SECRET, WABA, Harness, Received, harness_fixture, sim_fixture  # noqa: F401
 
 pywa = pytest.importorskip("pywa")
 from pywa import WhatsApp, handlers, utils  # noqa: E402
@@ -48,8 +48,12 @@ def inbound(sim: Harness, wa: WhatsApp, **body):
     before = len(sim.receiver.snapshot())
     status, answer = sim.post(f"/_sim/customers/{CUSTOMER}/messages", {"phone_number_id": PNID, "name": "Sári"} | body)
     assert status == 200, answer
-    items = sim.receiver.wait_for(lambda items: len(items) > before)
-    handler_type, update = parse(wa, items[before])
+
+    def carries_it(item: Received) -> bool:
+        return any(m["id"] == answer["id"] for m in item.json["entry"][0]["changes"][0]["value"].get("messages", []))
+
+    items = sim.receiver.wait_for(lambda items: any(carries_it(i) for i in items[before:]))
+    handler_type, update = parse(wa, next(i for i in items[before:] if carries_it(i)))
     assert update.id == answer["id"]
     assert update.metadata.phone_number_id == PNID
     assert update.waba_id == WABA
@@ -88,9 +92,11 @@ def test_inbound_messages_of_every_type_parse_with_pywa(sim: Harness, wa: WhatsA
     _, thread = sim.get(f"/_sim/customers/{CUSTOMER}/messages?phone_number_id={PNID}")
     button_msg = thread[-1]["id"]
     assert thread[-1]["interactive"]["buttons"] == [{"id": "merah", "title": "Merah"}]
-    handler_type, cb = inbound(sim, wa, type="interactive", interactive_type="button_reply", reply_id="merah", title="Merah")
+    handler_type, cb = inbound(
+        sim, wa, type="interactive", interactive_type="button_reply", reply_id="merah", title="Merah"
+    )
     assert handler_type is handlers.CallbackButtonHandler and isinstance(cb, CallbackButton)
-    assert cb.data == "merah" and cb.title == "Merah" and cb.reply_to_message.message_id == button_msg
+    assert cb.data == "merah" and cb.title == "Merah" and cb.reply_to_message.id == button_msg
 
     sim.send(
         {
@@ -115,7 +121,9 @@ def test_inbound_messages_of_every_type_parse_with_pywa(sim: Harness, wa: WhatsA
         {"waba_id": WABA, "name": "konfirmasi", "language": "id", "category": "UTILITY", "body_text": "Pesanan?",
          "buttons": ["Ya", "Tidak"]},
     )  # fmt: skip
-    status, _ = sim.send({"to": CUSTOMER, "type": "template", "template": {"name": "konfirmasi", "language": {"code": "id"}}})
+    status, _ = sim.send(
+        {"to": CUSTOMER, "type": "template", "template": {"name": "konfirmasi", "language": {"code": "id"}}}
+    )
     assert status == 200
     handler_type, cb = inbound(sim, wa, type="button", text="Ya", payload="YES")
     assert handler_type is handlers.CallbackButtonHandler and cb.data == "YES" and cb.title == "Ya"
@@ -125,7 +133,7 @@ def test_inbound_messages_of_every_type_parse_with_pywa(sim: Harness, wa: WhatsA
     assert msg.reaction.message_id == button_msg
 
     _, msg = inbound(sim, wa, type="text", text="balas", context_id=button_msg)
-    assert msg.reply_to_message.message_id == button_msg
+    assert msg.reply_to_message.id == button_msg
 
     # a "username" customer: no wa_id, only the business-scoped user id
     sim.post(f"/_sim/customers/{CUSTOMER}", {"username_only": True})
@@ -183,8 +191,7 @@ def test_statuses_of_every_kind_parse_with_pywa(sim: Harness, wa: WhatsApp):
     assert template_sent.pricing.category == "marketing" and template_sent.pricing.billable is True
 
     [failed] = parsed[wamids[2]]
-    assert failed.status == MessageStatusType.FAILED and failed.error.error_code == 131026
+    assert failed.status == MessageStatusType.FAILED and failed.error.code == 131026
     assert failed.from_user.bsuid is None
     [window] = parsed[wamids[3]]
-    assert window.status == MessageStatusType.FAILED and window.error.error_code == 131047
-
+    assert window.status == MessageStatusType.FAILED and window.error.code == 131047

@@ -13,10 +13,10 @@ class Command(BaseCommand):
         table = "public.whatsapp_channel_whatsappaccount"
         rotated = 0
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, access_token, app_secret FROM {table} FOR UPDATE")  # noqa: S608
+            cursor.execute(f"SELECT id, access_token, app_secret FROM {table} FOR UPDATE")
             for pk, token, secret in cursor.fetchall():
                 cursor.execute(
-                    f"UPDATE {table} SET access_token = %s, app_secret = %s WHERE id = %s",  # noqa: S608
+                    f"UPDATE {table} SET access_token = %s, app_secret = %s WHERE id = %s",
                     [rotate(token), rotate(secret), pk],
                 )
                 rotated += 1

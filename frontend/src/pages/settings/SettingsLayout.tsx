@@ -20,6 +20,17 @@ export function SettingsLayout() {
             {t("settings.tokens")}
           </NavLink>
         ) : null}
+        <NavLink to="/settings/whatsapp" className="tab" data-testid="settings-whatsapp-tab">
+          {t("settings.whatsapp")}
+        </NavLink>
+        {canManage ? (
+          <NavLink to="/settings/auto-replies" className="tab" data-testid="settings-auto-replies-tab">
+            {t("settings.autoReplies")}
+          </NavLink>
+        ) : null}
+        <NavLink to="/settings/quick-replies" className="tab" data-testid="settings-quick-replies-tab">
+          {t("settings.quickReplies")}
+        </NavLink>
       </nav>
       <Outlet />
     </section>
