@@ -35,6 +35,16 @@ def committed(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _public_schema_between_tests():
+    """Every test starts, and leaves, the connection in the public schema (as a request does)."""
+    from django.db import connection
+
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttles():
     client = redis_client()
     for key in client.scan_iter(match="*throttle*"):

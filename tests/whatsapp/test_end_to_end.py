@@ -125,8 +125,8 @@ def test_rate_limits_and_server_errors_are_retried_until_sent(stack):
     sim_call(stack.sim, "POST", "/_sim/faults", {"graph_5xx_rate": 0.5})
     try:
         agent = stack.staff(stack.world.agent)
-        ids = [agent.post(f"/api/inbox/conversations/{conversation_id}/messages/", json={"text": f"info {n}"}).json()["id"]
-               for n in range(6)]  # fmt: skip
+        url = f"/api/inbox/conversations/{conversation_id}/messages/"
+        ids = [agent.post(url, json={"text": f"info {n}"}).json()["id"] for n in range(6)]
         done = eventually(lambda: len(stack.messages(pk__in=ids, wamid__isnull=False)) == 6, timeout=40)
     finally:
         sim_call(stack.sim, "POST", "/_sim/faults", {"graph_5xx_rate": 0})

@@ -490,6 +490,9 @@ class Simulator:
             record.status = status
         if status == "read":
             record.read_pending = False
+        if not number.callback_url:
+            self.state.stats.webhooks_skipped += 1
+            return
         value = payloads.status_value(
             number,
             customer,

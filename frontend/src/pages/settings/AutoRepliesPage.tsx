@@ -110,7 +110,7 @@ function RulesCard() {
     try {
       if (editing !== null) {
         const updated = await endpoints.updateAutoReply(editing, payload);
-        setRules((list) => sorted((list ?? []).map((r) => (r.id === editing ? { ...r, ...payload, ...(updated ?? {}) } : r))));
+        setRules((list) => sorted((list ?? []).map((r) => (r.id === editing ? (updated ? { ...r, ...updated } : { ...r, ...payload }) : r))));
       } else {
         const created = await endpoints.createAutoReply(payload);
         setRules((list) => sorted([...(list ?? []), created]));
@@ -131,7 +131,7 @@ function RulesCard() {
     setError(null);
     try {
       const updated = await endpoints.updateAutoReply(rule.id, { active: !rule.active });
-      setRules((list) => (list ?? []).map((r) => (r.id === rule.id ? { ...r, active: !rule.active, ...(updated ?? {}) } : r)));
+      setRules((list) => (list ?? []).map((r) => (r.id === rule.id ? (updated ? { ...r, ...updated } : { ...r, active: !rule.active }) : r)));
     } catch (err) {
       setError(errorMessage(err, t));
     } finally {

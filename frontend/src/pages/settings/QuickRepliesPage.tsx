@@ -67,7 +67,7 @@ export function QuickRepliesPage() {
     try {
       if (editing !== null) {
         const updated = await endpoints.updateQuickReply(editing, { shortcut: slug, text });
-        setItems((list) => sorted((list ?? []).map((q) => (q.id === editing ? { ...q, shortcut: slug, text, ...(updated ?? {}) } : q))));
+        setItems((list) => sorted((list ?? []).map((q) => (q.id === editing ? (updated ? { ...q, ...updated } : { ...q, shortcut: slug, text }) : q))));
       } else {
         const created = await endpoints.createQuickReply({ shortcut: slug, text });
         setItems((list) => sorted([...(list ?? []), created]));
