@@ -34,23 +34,39 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     port = os.environ.get("PORT", "8000")
+    sim_port = os.environ.get("SIMULATOR_PORT", "8010")
     with embedded_services(VAR / "run", database="warung") as services:
-        env = child_env(services, PLATFORM_DOMAIN=os.environ.get("PLATFORM_DOMAIN", f"localhost:{port}"))
-        manage(env, "bootstrap_platform")
-        manage(env, "seed_demo")
-        commands = {
-            "web": [
-                PYTHON, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
-            ],
-            "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
-            "beat": [
-                PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info",
-                "-s", str(VAR / "run" / "celerybeat-schedule"),
-            ],
-        }  # fmt: skip
-        children = {name: subprocess.Popen(cmd, env=env, cwd=ROOT) for name, cmd in commands.items()}
-        print(f"\nWarung CRM is running on http://localhost:{port}/ — Ctrl-C stops everything.\n", flush=True)
-        return _supervise(children)
+        env = child_env(
+            services,
+            PLATFORM_DOMAIN=os.environ.get("PLATFORM_DOMAIN", f"localhost:{port}"),
+            WHATSAPP_GRAPH_BASE_URL=os.environ.get("WHATSAPP_GRAPH_BASE_URL", f"http://127.0.0.1:{sim_port}"),
+        )
+        simulator = subprocess.Popen(
+            [PYTHON, "-m", "whatsapp.simulator", "--host", "127.0.0.1", "--port", sim_port], env=env, cwd=ROOT
+        )
+        try:
+            manage(env, "bootstrap_platform")
+            manage(env, "seed_demo")
+            manage(env, "connect_demo_whatsapp")
+            commands = {
+                "web": [
+                    PYTHON, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
+                ],
+                "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool", "threads",
+                           "--concurrency", "8"],
+                "beat": [
+                    PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info",
+                    "-s", str(VAR / "run" / "celerybeat-schedule"),
+                ],
+            }  # fmt: skip
+            children = {name: subprocess.Popen(cmd, env=env, cwd=ROOT) for name, cmd in commands.items()}
+            children["simulator"] = simulator
+            print(f"\nWarung CRM is running on http://localhost:{port}/ — Ctrl-C stops everything.\n", flush=True)
+            return _supervise(children)
+        finally:
+            if simulator.poll() is None:
+                simulator.terminate()
+                simulator.wait(timeout=10)
 
 
 def _supervise(children: dict[str, subprocess.Popen]) -> int:
