@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDateTime } from "./format";
+import { formatDateOnly, formatDateTime, formatRelative, formatTime, minutesUntil, zonedToIso } from "./format";
 
 describe("formatDateTime", () => {
   // 17:30 UTC on 15 Jan is already 16 Jan 00:30 in Jakarta (UTC+7).
@@ -28,5 +28,31 @@ describe("formatDateTime", () => {
     expect(formatDateTime(null, "Asia/Jakarta", "en")).toBe("");
     expect(formatDateTime("not a date", "Asia/Jakarta", "en")).toBe("not a date");
     expect(formatDateTime(iso, "Not/AZone", "en")).toContain("00:30");
+  });
+});
+
+describe("time helpers for the inbox", () => {
+  const now = Date.parse("2024-01-15T17:30:00Z");
+
+  it("formatTime / formatDateOnly use the shop's time zone", () => {
+    expect(formatTime("2024-01-15T17:30:00Z", "Asia/Jakarta", "en")).toBe("00:30");
+    expect(formatTime("2024-01-15T17:30:00Z", "Asia/Jakarta", "id")).toBe("00.30");
+    expect(formatDateOnly("2024-01-15T17:30:00Z", "Asia/Jakarta", "en")).toBe("16 Jan 2024");
+  });
+
+  it("formatRelative is relative within a day, then a short date in the shop's zone", () => {
+    expect(formatRelative("2024-01-15T17:29:40Z", "Asia/Jakarta", "en", now)).toBe("now");
+    expect(formatRelative("2024-01-15T17:25:00Z", "Asia/Jakarta", "en", now)).toBe("5 min ago");
+    expect(formatRelative("2024-01-15T14:30:00Z", "Asia/Jakarta", "id", now)).toBe("3 jam lalu");
+    expect(formatRelative("2024-01-10T17:30:00Z", "Asia/Jakarta", "en", now)).toBe("11 Jan 24");
+    expect(formatRelative(null, "Asia/Jakarta", "en", now)).toBe("");
+  });
+
+  it("minutesUntil and zonedToIso", () => {
+    expect(minutesUntil("2024-01-15T19:00:00Z", now)).toBe(90);
+    expect(minutesUntil(null, now)).toBeNull();
+    expect(zonedToIso("2026-01-05T20:30", "Asia/Jakarta")).toBe("2026-01-05T13:30:00.000Z");
+    expect(zonedToIso("2026-01-05T20:30", "Asia/Makassar")).toBe("2026-01-05T12:30:00.000Z");
+    expect(zonedToIso("", "Asia/Jakarta")).toBeNull();
   });
 });

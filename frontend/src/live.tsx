@@ -1,4 +1,4 @@
-import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 
 /**
  * Live inbox updates: one EventSource on /api/inbox/stream/ per dashboard, shared by every subscriber.
@@ -109,7 +109,8 @@ export function LiveProvider({ children }: { children?: ReactNode }) {
     return () => window.clearInterval(timer);
   }, [mode, value]);
 
-  return <LiveContext.Provider value={{ ...value, mode }}>{children}</LiveContext.Provider>;
+  const ctx = useMemo(() => ({ ...value, mode }), [value, mode]);
+  return <LiveContext.Provider value={ctx}>{children}</LiveContext.Provider>;
 }
 
 /**

@@ -322,7 +322,7 @@ describe("Inbox", () => {
   it("assigns with the member's user id and closes the conversation", async () => {
     const { calls } = mockFetch(
       inboxRoutes({
-        "PATCH /api/inbox/conversations/1/": (call) => {
+        "PATCH /api/inbox/conversations/1/": (call: { body: unknown }) => {
           const body = call.body as { assignee_id?: number | null; status?: string };
           if (body.assignee_id === 1) return { body: { ...CONV1, assignee_id: 1, assignee_name: "Sari Dewi" } };
           if (body.status === "closed") return { body: { ...CONV1, assignee_id: 1, assignee_name: "Sari Dewi", status: "closed" } };
@@ -380,7 +380,9 @@ describe("Inbox", () => {
 
     // An event for another conversation refetches the list but not this thread.
     act(() => FakeEventSource.instances[0].emit("message.updated", { conversation_id: 2, message_id: 9, status: "read" }));
-    await new Promise((r) => setTimeout(r, 300));
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 300));
+    });
     expect(count("/api/inbox/conversations/1/messages/")).toBe(threadBefore + 1);
   });
 
