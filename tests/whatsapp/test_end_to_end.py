@@ -1,94 +1,26 @@
 """The whole channel with real processes: simulator (Meta and the customer's phone), gunicorn,
 Celery workers, PostgreSQL and Redis. Data here is committed, in a shop of its own."""
 
-import threading
 import time
 
 import httpx
 import pytest
-from django.db import connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crm.models import Contact
-from tests.conftest import ShopWorld
-from tests.factories import PASSWORD
-from tests.support.servers import celery_worker, eventually, sim_call, simulator, web_server
+from tests.support.channel import NUMBER, SECRET
+from tests.support.servers import eventually, sim_call, web_server
 from whatsapp.channel.models import WebhookIntake
-from whatsapp.channel.services import connect
-from whatsapp.models import AutoReplyRule, Conversation, Message
+from whatsapp.models import Conversation
 from whatsapp.tasks import requeue_stale_intake
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db]
 
-NUMBER, SECRET, TOKEN = "106540000000777", "app-secret-e2e", "token-e2e"
 
-
-class Stack:
-    def __init__(self, world, sim, web):
-        self.world, self.sim, self.web = world, sim, web
-
-    def say(self, wa_id: str, text: str, name: str = "Pelanggan") -> str:
-        return sim_call(self.sim, "POST", f"/_sim/customers/{wa_id}/messages",
-                        {"phone_number_id": NUMBER, "type": "text", "text": text, "name": name})["id"]  # fmt: skip
-
-    def phone(self, wa_id: str) -> list[dict]:
-        return sim_call(self.sim, "GET", f"/_sim/customers/{wa_id}/messages?phone_number_id={NUMBER}")
-
-    def messages(self, **filters) -> list[Message]:
-        with schema_context(self.world.shop.schema_name):
-            return list(Message.objects.filter(**filters).order_by("pk"))
-
-    def committed(self, write):
-        """Runs `write()` in the shop's schema on a connection of its own, committed for the servers to see
-        (the test's own connection sits in a transaction that is rolled back)."""
-        result = []
-
-        def run():
-            try:
-                with schema_context(self.world.shop.schema_name):
-                    result.append(write())
-            finally:
-                connections.close_all()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        thread.join()
-        return result[0]
-
-    def staff(self, user) -> httpx.Client:
-        """A logged-in staff client against the real server, with session cookie and CSRF."""
-        client = httpx.Client(base_url=self.web, headers={"Host": self.world.host}, timeout=10)
-        client.get("/api/auth/csrf/")
-        response = client.post(
-            "/api/auth/login/", json={"email": user.email, "password": PASSWORD},
-            headers={"X-CSRFToken": client.cookies["csrftoken"]},
-        )  # fmt: skip
-        assert response.status_code == 200, response.text
-        client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
-        return client
-
-
-@pytest.fixture(scope="session")
-def stack(committed):
-    world = ShopWorld("e2e")
-    with schema_context(world.shop.schema_name):
-        connect(world.shop, world.owner.pk, phone_number_id=NUMBER, waba_id="WABA-E2E",
-                display_phone_number="6281100000777", access_token=TOKEN, app_secret=SECRET)  # fmt: skip
-        AutoReplyRule.objects.create(
-            name="Salam", kind="greeting", reply_text="Halo kak! Ada yang bisa dibantu?", priority=1
-        )
-        AutoReplyRule.objects.create(name="Harga", kind="keyword", keywords=["harga"], reply_text="Harga mulai 150rb",
-                                     priority=2, cooldown_minutes=0)  # fmt: skip
-    with simulator(sent_ms="30", delivered_ms="60", read_ms="120") as sim:
-        graph = {"WHATSAPP_GRAPH_BASE_URL": sim}
-        with web_server(**graph) as web, celery_worker(**graph):
-            sim_call(sim, "POST", "/_sim/numbers", {
-                "phone_number_id": NUMBER, "waba_id": "WABA-E2E", "display_phone_number": "6281100000777",
-                "verified_name": "Butik e2e", "access_token": TOKEN, "app_secret": SECRET,
-                "callback_url": f"{web}/webhooks/whatsapp/", "throughput_mps": 80,
-            })  # fmt: skip
-            yield Stack(world, sim, web)
+@pytest.fixture
+def stack(whatsapp_stack):
+    return whatsapp_stack
 
 
 def test_a_customer_says_halo_and_gets_the_greeting_at_once(stack):
