@@ -10,7 +10,7 @@ from config.redis import redis_client
 from tenants import provisioning
 from tenants.models import Membership, Role, Shop
 from tests.factories import PASSWORD, UserFactory, create_shop
-from tests.support.channel import whatsapp_stack  # noqa: F401 - a session fixture for e2e and browser tests
+from tests.support.channel import wa_a, wa_b, whatsapp_stack  # noqa: F401 - session fixtures shared by test folders
 
 
 @pytest.fixture(scope="session")

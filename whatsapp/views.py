@@ -22,7 +22,7 @@ from tenants.services.errors import ServiceError
 from whatsapp.channel import services as channel
 from whatsapp.channel.models import WhatsAppAccount
 
-from . import auto_reply, graph, live, outbound, templates
+from . import auto_reply, graph, live, media, outbound, templates
 from .models import AutoReplyRule, BusinessHours, Conversation, Message, MessageTemplate, QuickReply
 from .serializers import (
     AccountSerializer,
@@ -193,6 +193,28 @@ def mark_read(request, conversation_id: int):
             graph.mark_read(account.phone_number_id, account.access_token, latest.wamid)
     live.publish("conversation.updated", {"conversation_id": found.pk})
     return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(responses={(200, "application/octet-stream"): bytes}, tags=["inbox"])
+@api_view(["GET"])
+@permission_classes([IsShopMember])
+def message_media(request, message_id: int):
+    """The photo, document or voice note of a customer's message, through the shop's WhatsApp token."""
+    message = get_object_or_404(Message, pk=message_id)
+    account = outbound.shop_account()
+    if not message.media_id or account is None:
+        raise ServiceError(_("This message has no media."), code="not_found")
+    try:
+        content, mime_type = media.fetch(account, message.media_id)
+    except graph.GraphError as error:
+        from .errors import meaning
+
+        reason = str(meaning(error.code, error.http_status, error.message).reason)
+        return Response({"detail": reason, "code": error.code}, status=status.HTTP_502_BAD_GATEWAY)
+    response = HttpResponse(content, content_type=mime_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def stream(request):

@@ -32,6 +32,7 @@ api = [
     path("inbox/conversations/<int:conversation_id>/notes/", whatsapp.note),
     path("inbox/conversations/<int:conversation_id>/template/", whatsapp.send_template),
     path("inbox/conversations/<int:conversation_id>/read/", whatsapp.mark_read),
+    path("inbox/messages/<int:message_id>/media/", whatsapp.message_media),
     path("inbox/stream/", whatsapp.stream),
     path("whatsapp/account/", whatsapp.account),
     path("whatsapp/account/test/", whatsapp.test_account),

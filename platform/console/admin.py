@@ -5,8 +5,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 
 from billing.models import Plan
+from config.redis import redis_client
 from tenants.models import Domain, Membership, Shop, User
 from tenants.services.lifecycle import reactivate_shop, suspend_shop
+from whatsapp.channel.models import WebhookIntake, WhatsAppAccount
 
 from .models import OperatorAction
 
@@ -149,3 +151,69 @@ class OperatorActionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WhatsAppAccount, site=console_site)
+class WhatsAppAccountAdmin(admin.ModelAdmin):
+    """Connected numbers and their health; credentials are never shown."""
+
+    list_display = ["display_phone_number", "shop", "status", "last_error_code", "last_error_reason", "last_checked_at"]
+    list_filter = ["status"]
+    search_fields = ["display_phone_number", "phone_number_id", "shop__name", "shop__slug"]
+    fields = [
+        "shop",
+        "phone_number_id",
+        "waba_id",
+        "display_phone_number",
+        "verified_name",
+        "quality_rating",
+        "throughput_level",
+        "status",
+        "last_error_code",
+        "last_error_reason",
+        "last_checked_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebhookIntake, site=console_site)
+class WebhookIntakeAdmin(admin.ModelAdmin):
+    """Webhooks as they came in: quarantined ones (unknown numbers) and any not processed yet."""
+
+    list_display = ["received_at", "shop", "status", "phone_number_ids", "attempts", "last_error"]
+    list_filter = ["status", "received_at"]
+    search_fields = ["shop__slug"]
+    exclude = ["body"]
+    readonly_fields = [
+        "received_at",
+        "shop",
+        "status",
+        "phone_number_ids",
+        "attempts",
+        "processed_at",
+        "last_error",
+        "payload",
+    ]
+
+    @admin.display(description="payload")
+    def payload(self, intake):
+        return bytes(intake.body).decode("utf-8", "replace")[:20000]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        counters = {k.decode(): int(v) for k, v in redis_client().hgetall("warung:webhooks").items()}
+        if counters:
+            self.message_user(
+                request,
+                "Webhooks since the counters started: " + ", ".join(f"{k} {v}" for k, v in sorted(counters.items())),
+            )
+        return super().changelist_view(request, extra_context)

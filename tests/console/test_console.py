@@ -55,3 +55,24 @@ def test_suspending_and_reactivating_is_audited(operator_client, shop_a):
     assert shop_a.shop.status == Shop.Status.TRIAL
     actions = list(OperatorAction.objects.filter(shop=shop_a.shop).values_list("action", "operator"))
     assert actions == [("shop.reactivated", operator.pk), ("shop.suspended", operator.pk)]
+
+
+def test_the_operator_sees_quarantined_webhooks_and_refusals_but_no_secrets(operator_client, wa_a):
+    from tests.whatsapp import webhooks
+
+    client, _ = operator_client
+    webhooks.post(client, webhooks.inbound_text("555000111", "6281234567890", "halo"), "x")
+    webhooks.post(client, webhooks.inbound_text(wa_a.number, "6281234567890", "halo"), "forged")
+    page = client.get("/console/whatsapp_channel/webhookintake/", {"status": "quarantined"}).content.decode()
+    assert "555000111" in page and "refused" in page
+    account_page = client.get("/console/whatsapp_channel/whatsappaccount/", {"q": wa_a.number}).content.decode()
+    assert wa_a.shop.name in account_page
+    detail = client.get(f"/console/whatsapp_channel/whatsappaccount/{_account_id(wa_a)}/change/").content.decode()
+    assert wa_a.number in detail
+    assert wa_a.secret not in detail and wa_a.token not in detail
+
+
+def _account_id(world) -> int:
+    from whatsapp.channel.models import WhatsAppAccount
+
+    return WhatsAppAccount.objects.get(phone_number_id=world.number).pk

@@ -102,3 +102,14 @@ def test_webhooks_that_arrive_while_redis_is_down_are_processed_once_it_is_back(
     requeue_stale_intake(older_than_seconds=0)  # the sweeper, as beat runs it (without waiting for staleness)
     assert eventually(lambda: stack.messages(text="pesan saat redis mati"), timeout=15)
     assert len(stack.messages(text="pesan saat redis mati")) == 1
+
+
+def test_a_customers_photo_is_fetched_with_the_shops_token_when_opened(stack):
+    sim_call(stack.sim, "POST", "/_sim/customers/6281288887777/messages",
+             {"phone_number_id": NUMBER, "type": "image", "caption": "yang ini kak", "name": "Tia"})  # fmt: skip
+    photo = eventually(lambda: stack.messages(conversation__contact__wa_id="6281288887777", type="image"))
+    assert photo and photo[0].media_id
+    response = stack.staff(stack.world.agent).get(f"/api/inbox/messages/{photo[0].pk}/media/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/")
+    assert response.content.startswith(b"\x89PNG")

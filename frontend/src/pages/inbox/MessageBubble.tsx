@@ -72,12 +72,16 @@ function payloadString(payload: Record<string, unknown> | null | undefined, key:
   return typeof value === "string" || typeof value === "number" ? String(value) : null;
 }
 
+const MEDIA_TYPES = new Set(["image", "sticker", "document", "audio", "video"]);
+
 function Body({ message }: { message: Message }) {
   const { t } = useI18n();
   const typeKey = TYPE_KEYS[message.type];
   if (message.type === "location") {
-    const lat = payloadString(message.payload, "latitude");
-    const lng = payloadString(message.payload, "longitude");
+    // The payload is WhatsApp's message object: its coordinates sit under `location`.
+    const place = (message.payload?.location ?? message.payload) as Record<string, unknown> | undefined;
+    const lat = payloadString(place, "latitude");
+    const lng = payloadString(place, "longitude");
     return (
       <div className="msg-text">
         <span className="msg-type">📍 {t("inbox.type.location")}</span>
@@ -90,9 +94,25 @@ function Body({ message }: { message: Message }) {
       </div>
     );
   }
+  const mediaUrl = message.direction === "in" && MEDIA_TYPES.has(message.type) ? `/api/inbox/messages/${message.id}/media/` : null;
+  if (mediaUrl && (message.type === "image" || message.type === "sticker")) {
+    return (
+      <div className="msg-text">
+        <a href={mediaUrl} target="_blank" rel="noreferrer">
+          <img src={mediaUrl} alt={message.text || t(typeKey ?? "inbox.type.image")} className="msg-image" loading="lazy" data-testid={`message-media-${message.id}`} />
+        </a>
+        {message.text ? <div>{message.text}</div> : null}
+      </div>
+    );
+  }
   return (
     <div className="msg-text">
-      {typeKey && message.type !== "template" ? <span className="msg-type">[{t(typeKey)}]</span> : null}
+      {mediaUrl ? (
+        <a href={mediaUrl} target="_blank" rel="noreferrer" className="msg-type" data-testid={`message-media-${message.id}`}>
+          📎 {t(typeKey ?? "inbox.type.document")}
+        </a>
+      ) : null}
+      {typeKey && message.type !== "template" && !mediaUrl ? <span className="msg-type">[{t(typeKey)}]</span> : null}
       {message.text ? <span>{message.text}</span> : !typeKey ? <span className="muted">[{message.type}]</span> : null}
     </div>
   );
