@@ -1,14 +1,20 @@
 """The operator console at /console/ on the bare platform domain (Django admin, staff only)."""
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from billing.models import Plan
 from config.redis import redis_client
+from crm.models import Contact
 from tenants.models import Domain, Membership, Shop, User
 from tenants.services.lifecycle import reactivate_shop, suspend_shop
 from whatsapp.channel.models import WebhookIntake, WhatsAppAccount
+from whatsapp.models import Message
 
 from .models import OperatorAction
 
@@ -60,7 +66,7 @@ class ShopAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "status", "plan", "member_count", "created_at"]
     list_filter = [ActiveShopFilter, "plan", "created_at"]
     search_fields = ["name", "slug", "memberships__user__email"]
-    readonly_fields = ["schema_name", "slug", "created_at", "suspended_at", "suspended_reason", "status"]
+    readonly_fields = ["schema_name", "slug", "created_at", "suspended_at", "suspended_reason", "status", "usage"]
     fields = [
         "name",
         "slug",
@@ -73,6 +79,7 @@ class ShopAdmin(admin.ModelAdmin):
         "created_at",
         "suspended_at",
         "suspended_reason",
+        "usage",
     ]
     inlines = [DomainInline, MembershipInline]
     actions = ["suspend", "reactivate"]
@@ -80,6 +87,16 @@ class ShopAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).shops().annotate(_members=Count("memberships", distinct=True))
+
+    @admin.display(description="usage, last 30 days")
+    def usage(self, shop):
+        """Read from the shop's own schema, on the detail page only."""
+        since = timezone.now() - timedelta(days=30)
+        with schema_context(shop.schema_name):
+            messages_in = Message.objects.filter(direction="in", created_at__gte=since).count()
+            messages_out = Message.objects.filter(direction="out", created_at__gte=since).count()
+            contacts = Contact.objects.count()
+        return f"{messages_in} messages in, {messages_out} out; {contacts} contacts in all"
 
     @admin.display(description="members", ordering="_members")
     def member_count(self, shop):

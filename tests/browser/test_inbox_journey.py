@@ -28,7 +28,7 @@ def test_customer_gets_the_greeting_and_the_agent_answers_live(browser, whatsapp
     started = time.monotonic()
     phone.get_by_test_id("phone-send").click()
     greeting = phone.locator("[data-testid=phone-msg][data-direction=in]", has_text="Halo kak! Ada yang bisa dibantu?")
-    expect(greeting).to_be_visible(timeout=3000)
+    expect(greeting).to_be_visible(timeout=5000)
     greeting_after = time.monotonic() - started
     screenshots.take(phone, "customer-greeted")
 

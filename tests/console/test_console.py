@@ -33,6 +33,7 @@ def test_shops_are_listed_searchable_and_filterable(operator_client, shop_a, sho
     assert shop_a.shop.name in trial
     detail = client.get(f"/console/tenants/shop/{shop_a.shop.pk}/change/").content.decode()
     assert shop_a.agent.email in detail  # members at a glance
+    assert "messages in" in detail  # and usage
 
 
 def test_pool_schemas_are_not_shown_as_shops(operator_client):

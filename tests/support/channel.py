@@ -9,7 +9,7 @@ from django.db import connections
 from django_tenants.utils import schema_context
 
 from tests.factories import PASSWORD
-from tests.support.servers import celery_worker, sim_call, simulator, web_server
+from tests.support.servers import celery_worker, eventually, sim_call, simulator, web_server
 from whatsapp.channel.models import WhatsAppAccount
 from whatsapp.channel.services import connect
 from whatsapp.models import AutoReplyRule, Message
@@ -109,4 +109,8 @@ def whatsapp_stack(committed):
                 "verified_name": "Butik e2e", "access_token": TOKEN, "app_secret": SECRET,
                 "callback_url": f"{web}/webhooks/whatsapp/", "throughput_mps": 80,
             })  # fmt: skip
-            yield Stack(world, sim, web)
+            stack = Stack(world, sim, web)
+            # Warm up every process (imports, connections, pools) so tests time the steady state.
+            stack.say("6281000000001", "halo")
+            eventually(lambda: [m for m in stack.phone("6281000000001") if m["direction"] == "in"], timeout=30)
+            yield stack

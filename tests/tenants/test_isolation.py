@@ -90,13 +90,19 @@ def look_alike(shop_a, shop_b):
             contact = Contact.objects.create(wa_id="6281200001111", phone="+6281200001111", name="Same customer")
             conversation = Conversation.objects.create(contact=contact, last_message_at=contact.created_at)
             # Look-alike, but each shop's rows carry a marker that must never show up in the other shop.
-            Message.objects.create(
-                conversation=conversation, direction="in", text=f"same text {marker(world)}", status="received"
+            message = Message.objects.create(
+                conversation=conversation,
+                direction="in",
+                text=f"same text {marker(world)}",
+                status="received",
+                type="image",
+                media_id="same-media",
             )
             rule = AutoReplyRule.objects.create(name="Same rule", kind="keyword", keywords=["harga"], reply_text="x")
             quick = QuickReply.objects.create(shortcut="same", text="same")
         ids[world.shop.slug] = {
             "conversation_id": conversation.pk,
+            "message_id": message.pk,
             "pk": rule.pk,
             "quick_reply_pk": quick.pk,
             "membership_id": world.membership(world.agent).pk,
