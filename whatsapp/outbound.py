@@ -1,6 +1,7 @@
 """The one way out for every message: window and opt-out rules, rate limit, Graph call, retries, reasons."""
 
 import logging
+import random
 import uuid
 from datetime import timedelta
 
@@ -179,7 +180,8 @@ def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
         what = meaning(error.code, error.http_status, error.message)
         unreachable = error.code is None and error.http_status is None
         if (what.retry or unreachable) and attempt + 1 < MAX_ATTEMPTS:
-            raise RetryLater(str(what.reason), countdown=min(60, 0.5 * 2**attempt)) from error
+            # Exponential backoff with full jitter, so retries of many messages do not arrive together.
+            raise RetryLater(str(what.reason), countdown=random.uniform(0.2, min(60, 0.5 * 2**attempt))) from error
         if error.code == 190:
             WhatsAppAccount.objects.filter(pk=account.pk).update(
                 status=WhatsAppAccount.Status.ERROR, last_error_code=190, last_error_reason=str(what.reason)

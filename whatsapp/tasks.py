@@ -74,7 +74,8 @@ def requeue_stale_intake(older_than_seconds: int = 20) -> int:
         with schema_context(schema_name):
             process_intake.delay(intake_id)
         count += 1
-    for shop in Shop.objects.shops().exclude(status=Shop.Status.SUSPENDED).only("schema_name"):
+    connected = Shop.objects.shops().exclude(status=Shop.Status.SUSPENDED).filter(whatsapp_accounts__isnull=False)
+    for shop in connected.distinct().only("schema_name"):
         with schema_context(shop.schema_name):
             for message_id in Message.objects.filter(
                 status=Message.Status.PENDING, wamid__isnull=True, created_at__lt=cutoff

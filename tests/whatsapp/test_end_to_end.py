@@ -113,3 +113,19 @@ def test_a_customers_photo_is_fetched_with_the_shops_token_when_opened(stack):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("image/")
     assert response.content.startswith(b"\x89PNG")
+
+
+def test_whatsapps_throughput_limit_130429_is_retried_until_sent(stack):
+    stack.say("6281299990000", "halo")
+    conversation = eventually(lambda: stack.messages(conversation__contact__wa_id="6281299990000", direction="in"))
+    before = sim_call(stack.sim, "GET", "/_sim/stats")["rate_limited"]
+    sim_call(stack.sim, "POST", "/_sim/numbers", {"phone_number_id": NUMBER, "throughput_mps": 1})
+    try:
+        agent = stack.staff(stack.world.agent)
+        url = f"/api/inbox/conversations/{conversation[0].conversation_id}/messages/"
+        ids = [agent.post(url, json={"text": f"stok {n}"}).json()["id"] for n in range(4)]
+        done = eventually(lambda: len(stack.messages(pk__in=ids, wamid__isnull=False)) == 4, timeout=40)
+    finally:
+        sim_call(stack.sim, "POST", "/_sim/numbers", {"phone_number_id": NUMBER, "throughput_mps": 80})
+    assert done and not stack.messages(pk__in=ids, status="failed")
+    assert sim_call(stack.sim, "GET", "/_sim/stats")["rate_limited"] > before  # WhatsApp did say 130429
