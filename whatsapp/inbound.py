@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.models import Contact
 from crm.services import mark_undeliverable, opt_out_of_marketing, upsert_whatsapp_contact
+from whatsapp.channel.failures import record_failure
 from whatsapp.channel.models import WebhookIntake
 
 from . import live
@@ -169,6 +170,8 @@ def apply_status_to_message(wamid: str, name: str, status: dict) -> bool:
     updated = Message.objects.filter(wamid=wamid, status__in=LOWER_STATUSES[name]).update(**changes)
     if updated:
         message = Message.objects.filter(wamid=wamid).values("pk", "conversation_id").first()
+        if name == "failed":
+            record_failure(message["pk"], changes["error_code"], changes["error_reason"])
         transaction.on_commit(
             lambda: live.publish(
                 "message.updated",

@@ -13,6 +13,7 @@ from django.utils.translation import override
 
 from config.redis import redis_client
 from tenants.services.errors import ServiceError
+from whatsapp.channel.failures import record_failure
 from whatsapp.channel.models import WhatsAppAccount
 
 from . import graph, live, rate_limit
@@ -206,6 +207,7 @@ def _fail(message: Message, code: int | None, reason) -> Message:
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.FAILED, error_code=code, error_reason=text[:300], status_changed_at=timezone.now()
     )
+    record_failure(message.pk, code, text)
     message.refresh_from_db()
     live.publish(
         "message.updated", {"conversation_id": message.conversation_id, "message_id": message.pk, "status": "failed"}

@@ -13,7 +13,7 @@ from config.redis import redis_client
 from crm.models import Contact
 from tenants.models import Domain, Membership, Shop, User
 from tenants.services.lifecycle import reactivate_shop, suspend_shop
-from whatsapp.channel.models import WebhookIntake, WhatsAppAccount
+from whatsapp.channel.models import DeliveryFailure, WebhookIntake, WhatsAppAccount
 from whatsapp.models import Message
 
 from .models import OperatorAction
@@ -234,3 +234,18 @@ class WebhookIntakeAdmin(admin.ModelAdmin):
                 "Webhooks since the counters started: " + ", ".join(f"{k} {v}" for k, v in sorted(counters.items())),
             )
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(DeliveryFailure, site=console_site)
+class DeliveryFailureAdmin(admin.ModelAdmin):
+    """Every shop's failed messages, with WhatsApp's code and the reason shown to the shop."""
+
+    list_display = ["occurred_at", "shop", "error_code", "reason", "message_id"]
+    list_filter = ["error_code", "occurred_at"]
+    search_fields = ["shop__slug", "shop__name", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from crm.models import Contact
 from tests.support.channel import NUMBER, SECRET
 from tests.support.servers import eventually, sim_call, web_server
-from whatsapp.channel.models import WebhookIntake
+from whatsapp.channel.models import DeliveryFailure, WebhookIntake
 from whatsapp.models import Conversation
 from whatsapp.tasks import requeue_stale_intake
 
@@ -84,6 +84,8 @@ def test_an_undeliverable_number_ends_failed_with_its_reason(stack):
                                       "Nomor ini tidak dapat menerima pesan WhatsApp.")  # fmt: skip
     with schema_context(stack.world.shop.schema_name):
         assert Contact.objects.get(pk=contact.pk).undeliverable
+    # The operator sees it too.
+    assert DeliveryFailure.objects.filter(shop=stack.world.shop, message_id=failed[0].pk, error_code=131026).exists()
 
 
 def test_webhooks_that_arrive_while_redis_is_down_are_processed_once_it_is_back(stack):

@@ -4,7 +4,7 @@ import pytest
 
 from crm.models import Contact
 from tests.whatsapp import webhooks
-from whatsapp.channel.models import WhatsAppAccount
+from whatsapp.channel.models import DeliveryFailure, WhatsAppAccount
 from whatsapp.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +59,7 @@ def test_a_failure_carries_its_reason_and_marks_the_number(portal, wa_a, process
             "Nomor ini tidak dapat menerima pesan WhatsApp.",
         )
         assert Contact.objects.get(wa_id="6289911112222").undeliverable
+    assert DeliveryFailure.objects.filter(shop=wa_a.shop, message_id=message.pk, error_code=131026).exists()
 
 
 def test_a_batch_with_two_shops_numbers_lands_in_each_shop(portal, wa_a, wa_b, process, in_schema):

@@ -59,3 +59,19 @@ class WebhookIntake(models.Model):
 
     def __str__(self) -> str:
         return f"intake {self.pk} ({self.status})"
+
+
+class DeliveryFailure(models.Model):
+    """A message WhatsApp would not take or deliver, copied here so the operator sees every shop's failures."""
+
+    shop = models.ForeignKey("tenants.Shop", on_delete=models.CASCADE, related_name="+")
+    message_id = models.BigIntegerField(help_text="Message id in the shop's schema")
+    error_code = models.IntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=300)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}/{self.message_id}: {self.error_code}"
