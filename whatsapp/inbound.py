@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.models import Contact
-from crm.services import mark_undeliverable, opt_out_of_marketing, upsert_whatsapp_contact
+from crm.services.contacts import mark_undeliverable, opt_out_of_marketing, upsert_whatsapp_contact
 from whatsapp.channel.failures import record_failure
 from whatsapp.channel.models import WebhookIntake
 

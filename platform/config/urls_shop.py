@@ -47,6 +47,7 @@ api = [
     path("whatsapp/quick-replies/<int:pk>/", quick_replies.as_view({"patch": "partial_update", "delete": "destroy"})),
     path("whatsapp/templates/", whatsapp.Templates.as_view({"get": "list"})),
     path("whatsapp/templates/sync/", whatsapp.sync_templates),
+    path("crm/", include("crm.urls")),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_shop"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

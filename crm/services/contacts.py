@@ -4,7 +4,7 @@ import phonenumbers
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import Contact
+from crm.models import Contact
 
 
 def e164_from_wa_id(wa_id: str) -> str | None:

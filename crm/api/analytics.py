@@ -1,0 +1,3 @@
+"""API of the CRM's analytics (shop domain, under /api/crm/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API of the CRM's catalog."""
+
+urlpatterns: list = []

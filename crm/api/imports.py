@@ -1,0 +1,3 @@
+"""API of the CRM's imports (shop domain, under /api/crm/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API of the CRM's orders."""
+
+urlpatterns: list = []

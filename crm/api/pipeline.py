@@ -1,0 +1,3 @@
+"""API of the CRM's pipeline (shop domain, under /api/crm/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API of the CRM's segments (shop domain, under /api/crm/)."""
+
+urlpatterns: list = []
