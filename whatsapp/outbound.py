@@ -137,7 +137,7 @@ def _dispatch(message_id: int) -> None:
     from .tasks import deliver_message
 
     try:
-        deliver_message.delay(message_id)
+        deliver_message.apply_async((message_id,), queue="interactive")
     except Exception:
         logger.warning("could not queue message %s", message_id)
 

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from config.celery import app
 from tenants.models import Shop
+from whatsapp.channel.intake import INTERACTIVE_QUEUE, queue_processing
 from whatsapp.channel.models import WebhookIntake
 
 from . import auto_reply, inbound, outbound
@@ -48,7 +49,7 @@ def _deliver_now(message_id: int) -> None:
     try:
         outbound.deliver(message_id)
     except outbound.RetryLater as later:
-        deliver_message.apply_async((message_id,), {"attempt": 1}, countdown=later.countdown)
+        deliver_message.apply_async((message_id,), {"attempt": 1}, countdown=later.countdown, queue=INTERACTIVE_QUEUE)
 
 
 @app.task(bind=True, acks_late=True)
@@ -56,7 +57,9 @@ def deliver_message(self, message_id: int, attempt: int = 0) -> str:
     try:
         return outbound.deliver(message_id, attempt=attempt).status
     except outbound.RetryLater as later:
-        deliver_message.apply_async((message_id,), {"attempt": attempt + 1}, countdown=later.countdown)
+        deliver_message.apply_async(
+            (message_id,), {"attempt": attempt + 1}, countdown=later.countdown, queue=INTERACTIVE_QUEUE
+        )
         return "retrying"
 
 
@@ -71,8 +74,7 @@ def requeue_stale_intake(older_than_seconds: int = 20) -> int:
     )
     count = 0
     for intake_id, schema_name in stale:
-        with schema_context(schema_name):
-            process_intake.delay(intake_id)
+        queue_processing(intake_id, schema_name, customer_waiting=True)
         count += 1
     connected = Shop.objects.shops().exclude(status=Shop.Status.SUSPENDED).filter(whatsapp_accounts__isnull=False)
     for shop in connected.distinct().only("schema_name"):
@@ -80,5 +82,5 @@ def requeue_stale_intake(older_than_seconds: int = 20) -> int:
             for message_id in Message.objects.filter(
                 status=Message.Status.PENDING, wamid__isnull=True, created_at__lt=cutoff
             ).values_list("pk", flat=True)[:1000]:
-                deliver_message.delay(message_id)
+                deliver_message.apply_async((message_id,), queue=INTERACTIVE_QUEUE)
     return count

@@ -321,13 +321,15 @@ function uiLanguage(): string {
 
 async function send(method: Method, path: string, body: unknown, token: string | null): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": uiLanguage() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // Multipart uploads: the browser sets the Content-Type (with its boundary) itself.
+  const form = typeof FormData !== "undefined" && body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (token !== null) headers["X-CSRFToken"] = token;
   return fetch(path, {
     method,
     credentials: "same-origin",
     headers,
-    body: body !== undefined ? JSON.stringify(body) : undefined,
+    body: body === undefined ? undefined : form ? (body as FormData) : JSON.stringify(body),
   });
 }
 
@@ -364,6 +366,8 @@ export const api = {
   put: <T>(path: string, body: unknown) => request<T>("PUT", path, body),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, body),
   delete: <T = null>(path: string) => request<T>("DELETE", path),
+  /** multipart/form-data POST (file uploads). */
+  upload: <T>(path: string, form: FormData) => request<T>("POST", path, form),
 };
 
 /* ---------- Typed endpoints ---------- */

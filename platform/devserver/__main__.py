@@ -52,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
                 "web": [
                     PYTHON, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
                 ],
+                # Customer-facing work (inbound messages, replies) has workers of its own.
+                "worker-interactive": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool",
+                                       "threads", "--concurrency", "8", "-Q", "interactive", "-n", "interactive@%h"],
                 "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool", "threads",
-                           "--concurrency", "8"],
+                           "--concurrency", "8", "-Q", "default", "-n", "default@%h"],
                 "beat": [
                     PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info",
                     "-s", str(VAR / "run" / "celerybeat-schedule"),

@@ -112,23 +112,33 @@ def accept(raw: bytes, signature: str | None) -> list[WebhookIntake]:
     if unknown:
         # Answered 200 so Meta stops retrying; kept for the operator to see.
         rows.append(WebhookIntake(phone_number_ids=unknown, body=raw, status=WebhookIntake.Status.QUARANTINED))
+    has_messages = b'"messages"' in raw
     with transaction.atomic():
         WebhookIntake.objects.bulk_create(rows)
         schemas = {route.shop_id: route.schema_name for route in routes.values()}
         for row in rows:
             if row.shop_id:
-                transaction.on_commit(lambda row=row: queue_processing(row.pk, schemas[row.shop_id]))
+                transaction.on_commit(
+                    lambda row=row: queue_processing(row.pk, schemas[row.shop_id], customer_waiting=has_messages)
+                )
     count("quarantined" if unknown and not routes else "accepted")
     return rows
 
 
-def queue_processing(intake_id: int, schema_name: str) -> None:
-    """Queues processing in the shop's schema; if Redis is down, the sweeper re-queues the row later."""
+INTERACTIVE_QUEUE = "interactive"
+
+
+def queue_processing(intake_id: int, schema_name: str, *, customer_waiting: bool) -> None:
+    """Queues processing in the shop's schema; if Redis is down, the sweeper re-queues the row later.
+
+    A customer's message goes to the `interactive` queue (served by its own workers, so an
+    auto-reply never waits behind the three status updates every sent message brings back).
+    """
     from whatsapp.tasks import process_intake
 
     try:
         with schema_context(schema_name):
-            process_intake.delay(intake_id)
+            process_intake.apply_async((intake_id,), queue=INTERACTIVE_QUEUE if customer_waiting else "default")
     except Exception:
         logger.warning("could not queue intake %s; the sweeper will", intake_id)
 

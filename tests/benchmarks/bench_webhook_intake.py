@@ -1,0 +1,501 @@
+"""Benchmark `webhook_intake`: signed WhatsApp webhooks through gunicorn into the durable intake, processed by Celery.
+
+Run by `make bench NAME=webhook_intake` (devserver sets DATABASE_URL, REDIS_URL, PYTHONPATH and
+DJANGO_SETTINGS_MODULE), or directly with those set. Every run signs up fresh shops with fresh
+phone_number_ids, wamids and customers, so reruns work; the shops stay in the database.
+
+Measured, all in one run, against one gunicorn started with infra/gunicorn.conf.py (`web_server()`),
+with real Celery workers processing the intake rows, PostgreSQL and Redis as configured:
+- intake: POST /webhooks/whatsapp/ with pre-built bodies signed with each shop's app secret (one inbound
+  text per three status updates (sent/delivered/read of outbound messages created beforehand, so the
+  statuses apply), plus BENCH_DUP_RATE of them re-sent to exercise deduplication), from an aiohttp
+  client at BENCH_CONCURRENCY in this process. Per-request latency and throughput.
+- bare: GET /healthz (the closest existing "does nothing" endpoint, same middleware stack) from the same
+  client at the same concurrency and count, against the same server.
+  The two are interleaved over BENCH_ROUNDS rounds (bare, intake, bare, intake, ...); rps figures are
+  medians over the rounds, latency percentiles are over every request of a kind.
+- correctness, after waiting (bounded) for every intake row to leave `pending`: inbound messages stored
+  exactly once, status events applied once, nothing lost.
+
+Progress goes to stderr; the last stdout line is the JSON result.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import random
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import django
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "4000"))  # unique webhook bodies (duplicates come on top)
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "48"))
+DUP_RATE = float(os.environ.get("BENCH_DUP_RATE", "0.05"))
+SHOPS = int(os.environ.get("BENCH_SHOPS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "200"))
+DRAIN_TIMEOUT = float(os.environ.get("BENCH_DRAIN_TIMEOUT", "240"))
+SINGLE_UNITS = 50  # x4 webhooks sent one at a time after the load
+CUSTOMERS_PER_SHOP = 300
+PASSWORD = "Kopi-Susu-2026!"
+BARE_PATH = "/healthz"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def log(message: str) -> None:
+    print(f"[webhook_intake] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), no numpy needed."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# --- setup ---------------------------------------------------------------------------------------------
+
+
+class BenchShop:
+    def __init__(self, shop, phone_number_id: str, secret: str, outbound: list[str], customers: list[str]):
+        self.shop, self.phone_number_id, self.secret = shop, phone_number_id, secret
+        self.outbound, self.customers = outbound, customers
+
+
+def make_shops(run_id: str, run_num: int, units_per_shop: int) -> list[BenchShop]:
+    """Signs up SHOPS shops, connects a number to each, creates outbound messages whose statuses will come in."""
+    from django.db import connection
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from crm.models import Contact
+    from tenants import provisioning
+    from tenants.services.signup import SignupForm, sign_up
+    from whatsapp.channel.services import connect
+    from whatsapp.models import AutoReplyRule, Conversation, Message
+
+    provisioning.refill_pool()
+    shops = []
+    for number in range(SHOPS):
+        shop, owner = sign_up(
+            SignupForm(
+                shop_name=f"Toko Webhook {run_id} {number}",
+                subdomain=f"wh-{run_id}-{number}",
+                owner_name="Sari Wulandari",
+                email=f"owner-wh-{run_id}-{number}@bench.test",
+                password=PASSWORD,
+            )
+        )
+        pnid = f"19{run_num:06d}{number:04d}"
+        secret = f"app-secret-{run_id}-{number}-{secrets.token_hex(8)}"
+        with schema_context(shop.schema_name):
+            # No auto-replies here: this benchmark is about intake and processing, not sending.
+            AutoReplyRule.objects.update(active=False)
+            connect(shop, owner.pk, phone_number_id=pnid, waba_id=f"WABA-{run_id}-{number}",
+                    display_phone_number=f"62811{run_num:06d}{number}", access_token=f"token-{run_id}-{number}",
+                    app_secret=secret)  # fmt: skip
+            wa_id = f"6282{run_num:06d}{number:03d}"
+            contact = Contact.objects.create(wa_id=wa_id, phone=f"+{wa_id}", name="Pelanggan Lama",
+                                             last_inbound_at=timezone.now())  # fmt: skip
+            conversation = Conversation.objects.create(contact=contact)
+            wamids = [f"wamid.BENCHOUT.{run_id}.{number}.{i}" for i in range(units_per_shop)]
+            Message.objects.bulk_create(
+                [
+                    Message(
+                        conversation=conversation,
+                        direction=Message.Direction.OUTBOUND,
+                        wamid=wamid,
+                        type="text",
+                        text="Terima kasih kak",
+                        status=Message.Status.ACCEPTED,
+                        payload={"to": wa_id},
+                    )
+                    for wamid in wamids
+                ],
+                batch_size=1000,
+            )
+        connection.set_schema_to_public()
+        customers = [f"6281{run_num:06d}{number}{i:03d}" for i in range(CUSTOMERS_PER_SHOP)]
+        shops.append(BenchShop(shop, pnid, secret, wamids, customers))
+        log(f"shop {shop.schema_name}: number {pnid}, {len(wamids)} outbound messages awaiting statuses")
+    # sign_up() queued a pool refill for the workers; doing it now keeps schema building out of the run.
+    provisioning.refill_pool()
+    return shops
+
+
+class Body:
+    __slots__ = ("headers", "key", "kind", "raw")
+
+    def __init__(self, raw: bytes, headers: dict, kind: str, key: tuple):
+        self.raw, self.headers, self.kind, self.key = raw, headers, kind, key
+
+
+def build_bodies(shops: list[BenchShop], run_id: str, host: str, start: int, units: int) -> list[Body]:
+    """`units` x (1 inbound text + sent/delivered/read of one outbound message), spread over the shops."""
+    from tests.whatsapp import webhooks
+
+    now = int(time.time())
+    bodies = []
+    for unit in range(start, start + units):
+        shop = shops[unit % len(shops)]
+        index = unit // len(shops)
+        customer = shop.customers[index % len(shop.customers)]
+        message_id = f"wamid.BENCHIN.{run_id}.{unit}"
+        payloads = [
+            (
+                "inbound",
+                ("in", message_id),
+                webhooks.inbound_text(
+                    shop.phone_number_id,
+                    customer,
+                    f"Kak, gamis no {unit} ada warna lain?",
+                    name=f"Pelanggan {index}",
+                    message_id=message_id,
+                    timestamp=now,
+                ),
+            )
+        ]
+        wamid = shop.outbound[index]
+        for name in ("sent", "delivered", "read"):
+            payloads.append(
+                (
+                    "status",
+                    ("st", wamid, name),
+                    webhooks.status(shop.phone_number_id, wamid, name, "628", timestamp=now),
+                )
+            )
+        for kind, key, payload in payloads:
+            raw = webhooks.body_bytes(payload)
+            headers = {
+                "Host": host,
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": webhooks.signature(raw, shop.secret),
+            }
+            bodies.append(Body(raw, headers, kind, key))
+    return bodies
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+
+async def blast(session, url: str, bodies: list[Body] | None, count: int, host: str, concurrency: int = 0) -> dict:
+    """`count` requests at CONCURRENCY: POSTs of `bodies` in order, or GETs of `url` when bodies is None."""
+    latencies: list[float] = []
+    codes: dict[int, int] = {}
+    accepted: list[tuple] = []
+    errors = 0
+    cursor = iter(range(count))
+    get_headers = {"Host": host}
+
+    async def worker():
+        nonlocal errors
+        for i in cursor:
+            started = time.perf_counter()
+            try:
+                if bodies is None:
+                    async with session.get(url, headers=get_headers) as response:
+                        await response.read()
+                else:
+                    body = bodies[i]
+                    async with session.post(url, data=body.raw, headers=body.headers) as response:
+                        await response.read()
+            except Exception:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            codes[response.status] = codes.get(response.status, 0) + 1
+            if bodies is not None and response.status == 200:
+                accepted.append(bodies[i].key)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency or CONCURRENCY)))
+    elapsed = time.perf_counter() - started
+    return {"latencies": latencies, "codes": codes, "errors": errors, "elapsed": elapsed, "accepted": accepted}
+
+
+async def run_load(base: str, warmup: list[Body], rounds: list[list[Body]]) -> dict:
+    import aiohttp
+
+    port = base.rsplit(":", 1)[1]
+    host = f"localhost:{port}"
+    origin = f"http://127.0.0.1:{port}"  # skip localhost's IPv6 attempt; Host says localhost:<port>
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=30)
+    out = {"bare": [], "intake": [], "accepted": []}
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        bare_url, intake_url = origin + BARE_PATH, origin + "/webhooks/whatsapp/"
+        await blast(session, bare_url, None, WARMUP, host)
+        warm = await blast(session, intake_url, warmup, len(warmup), host)
+        out["accepted"] += warm["accepted"]
+        log(f"warm-up done ({WARMUP} GET {BARE_PATH}, {len(warmup)} webhooks: {warm['codes']})")
+        for number, bodies in enumerate(rounds, 1):
+            bare = await blast(session, bare_url, None, len(bodies), host)
+            intake = await blast(session, intake_url, bodies, len(bodies), host)
+            out["bare"].append(bare)
+            out["intake"].append(intake)
+            out["accepted"] += intake["accepted"]
+            log(
+                f"round {number}/{len(rounds)}: bare {len(bodies) / bare['elapsed']:.0f} rps "
+                f"(p50 {statistics.median(bare['latencies']) * 1000:.1f} ms, codes {bare['codes']}), "
+                f"intake {len(bodies) / intake['elapsed']:.0f} rps "
+                f"(p50 {statistics.median(intake['latencies']) * 1000:.1f} ms, "
+                f"p99 {percentile(intake['latencies'], 0.99) * 1000:.1f} ms, codes {intake['codes']}, "
+                f"errors {intake['errors']})"
+            )
+    return out
+
+
+async def run_single(base: str, single: list[Body]) -> dict:
+    """One request at a time, workers idle: the service time without queueing in front of gunicorn's threads."""
+    import aiohttp
+
+    port = base.rsplit(":", 1)[1]
+    host, origin = f"localhost:{port}", f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        bare = await blast(session, origin + BARE_PATH, None, len(single), host, concurrency=1)
+        intake = await blast(session, origin + "/webhooks/whatsapp/", single, len(single), host, concurrency=1)
+    return {"single": intake, "single_bare": bare, "accepted_single": intake["accepted"]}
+
+
+# --- processing and correctness -----------------------------------------------------------------------
+
+
+def wait_ready(names: list[str], timeout: float = 90) -> None:
+    """Celery logs `... ready.` once it consumes; waiting keeps worker start-up out of the measurements."""
+    deadline = time.monotonic() + timeout
+    pending = set(names)
+    while pending and time.monotonic() < deadline:
+        for name in list(pending):
+            path = ROOT / "test-artifacts" / f"{name}.log"
+            if path.exists() and b" ready." in path.read_bytes():
+                pending.discard(name)
+        time.sleep(0.3)
+    if pending:
+        log(f"workers not ready after {timeout:.0f}s: {sorted(pending)} (going on)")
+
+
+def intake_counts(shop_ids: list[int], since) -> dict[str, int]:
+    from django.db.models import Count
+
+    from whatsapp.channel.models import WebhookIntake
+
+    rows = (
+        WebhookIntake.objects.filter(shop_id__in=shop_ids, received_at__gte=since)
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
+def drain(shop_ids: list[int], since) -> tuple[dict[str, int], float]:
+    started = time.monotonic()
+    last_log = 0.0
+    while True:
+        counts = intake_counts(shop_ids, since)
+        waited = time.monotonic() - started
+        if not counts.get("pending") or waited > DRAIN_TIMEOUT:
+            return counts, waited
+        if waited - last_log >= 5:
+            log(f"  waiting for the workers: {counts} ({waited:.0f}s)")
+            last_log = waited
+        time.sleep(0.25)
+
+
+def processing_span(shop_ids: list[int], since) -> tuple[float, int]:
+    """First receipt to last processing, as the database saw it: the workers' sustained rate."""
+    from django.db.models import Max, Min
+
+    from whatsapp.channel.models import WebhookIntake
+
+    span = WebhookIntake.objects.filter(shop_id__in=shop_ids, received_at__gte=since, status="processed").aggregate(
+        first=Min("received_at"), last=Max("processed_at")
+    )
+    rows = WebhookIntake.objects.filter(shop_id__in=shop_ids, received_at__gte=since, status="processed").count()
+    if not span["first"] or not span["last"]:
+        return 0.0, rows
+    return (span["last"] - span["first"]).total_seconds(), rows
+
+
+def check(shops: list[BenchShop], expected: set[tuple], accepted: set[tuple]) -> dict:
+    """What the shop schemas hold for every event we sent."""
+    from django.db.models import Count
+    from django_tenants.utils import schema_context
+
+    from whatsapp.models import Message, StatusEvent
+
+    inbound_ids = {key[1] for key in expected if key[0] == "in"}
+    status_keys = {(key[1], key[2]) for key in expected if key[0] == "st"}
+    outbound_ids = {key[0] for key in status_keys}
+    stored: dict[str, int] = {}
+    events: dict[tuple, int] = {}
+    final_read = 0
+    for bench_shop in shops:
+        with schema_context(bench_shop.shop.schema_name):
+            for row in (
+                Message.objects.filter(wamid__in=inbound_ids, direction="in")
+                .values("wamid")
+                .annotate(n=Count("id"))
+                .iterator()
+            ):
+                stored[row["wamid"]] = stored.get(row["wamid"], 0) + row["n"]
+            for row in (
+                StatusEvent.objects.filter(wamid__in=bench_shop.outbound)
+                .values("wamid", "status")
+                .annotate(n=Count("id"))
+                .iterator()
+            ):
+                key = (row["wamid"], row["status"])
+                events[key] = events.get(key, 0) + row["n"]
+            final_read += Message.objects.filter(wamid__in=outbound_ids, status="read").count()
+    accepted_in = {key[1] for key in accepted if key[0] == "in"}
+    accepted_st = {(key[1], key[2]) for key in accepted if key[0] == "st"}
+    return {
+        "inbound_once": sum(1 for wamid in inbound_ids if stored.get(wamid) == 1),
+        "statuses_once": sum(1 for key in status_keys if events.get(key) == 1),
+        "lost_inbound": sum(1 for wamid in accepted_in if not stored.get(wamid)),
+        "lost_statuses": sum(1 for key in accepted_st if not events.get(key)),
+        "duplicated_inbound": sum(1 for n in stored.values() if n > 1),
+        "duplicated_statuses": sum(1 for n in events.values() if n > 1),
+        "outbound_read": final_read,
+        "outbound_expected": len(outbound_ids),
+        "never_accepted": len(expected - accepted),
+    }
+
+
+def gunicorn_restarts() -> int:
+    path = ROOT / "test-artifacts" / "web.log"
+    if not path.exists():
+        return 0
+    return path.read_text(errors="replace").count("Autorestarting worker")
+
+
+# --- main ----------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from tests.support.servers import celery_worker, web_server
+
+    logging.getLogger("tenants.provisioning").setLevel(logging.WARNING)
+    logging.getLogger("tenants.migration_executor").setLevel(logging.WARNING)
+    database = settings.DATABASES["default"]
+    host = database.get("HOST") or database.get("OPTIONS", {}).get("host") or "default socket"
+    log(f"database {database['NAME']} on {host}; redis {settings.REDIS_URL}")
+    started = time.perf_counter()
+    call_command("bootstrap_platform", verbosity=0, stdout=sys.stderr)
+    log(f"bootstrap_platform: {time.perf_counter() - started:.1f}s")
+
+    run_id = secrets.token_hex(3)
+    run_num = secrets.randbelow(10**6)
+    units = max(ROUNDS, REQUESTS // 4)
+    warmup_units = max(1, WARMUP // 4)
+    units_per_shop = (units + warmup_units + SINGLE_UNITS) // SHOPS + 2
+    shops = make_shops(run_id, run_num, units_per_shop)
+    shop_ids = [s.shop.pk for s in shops]
+
+    # The workers must never reach graph.facebook.com; nothing here sends, this only makes sure.
+    env = {"WHATSAPP_GRAPH_BASE_URL": "http://127.0.0.1:9"}
+    worker_names = [f"bench-intake-{run_id}-{n}" for n in range(WORKERS)]
+    since = timezone.now()
+    with web_server(**env) as base:
+        log(f"gunicorn at {base} (infra/gunicorn.conf.py, workers/threads from GUNICORN_* as web_server() sets)")
+        from contextlib import ExitStack
+
+        with ExitStack() as stack:
+            for name in worker_names:
+                stack.enter_context(celery_worker(name, **env))
+            wait_ready(worker_names)
+            host_header = f"localhost:{base.rsplit(':', 1)[1]}"
+            warmup = build_bodies(shops, run_id, host_header, units, warmup_units)
+            bodies = build_bodies(shops, run_id, host_header, 0, units)
+            duplicates = random.Random(7).sample(bodies, int(len(bodies) * DUP_RATE))
+            sent_bodies = bodies + duplicates
+            random.Random(11).shuffle(sent_bodies)
+            size = -(-len(sent_bodies) // ROUNDS)
+            rounds = [sent_bodies[i : i + size] for i in range(0, len(sent_bodies), size)]
+            log(
+                f"{len(bodies)} unique webhooks ({units} inbound, {units * 3} statuses) + {len(duplicates)} "
+                f"re-sent, over {len(shops)} shops, concurrency {CONCURRENCY}, {len(rounds)} rounds"
+            )
+            single = build_bodies(shops, run_id, host_header, units + warmup_units, SINGLE_UNITS)
+            load = asyncio.run(run_load(base, warmup, rounds))
+            log("load done; waiting for every intake row to be processed ...")
+            counts, drain_s = drain(shop_ids, since)
+            log(f"intake rows: {counts} (drained {drain_s:.1f}s after the load)")
+            span_s, processed_rows = processing_span(shop_ids, since)
+            load.update(asyncio.run(run_single(base, single)))
+            load["accepted"] += load.pop("accepted_single", [])
+            counts, _ = drain(shop_ids, since)
+        restarts = gunicorn_restarts()
+
+    expected = {b.key for b in bodies + warmup + single}
+    accepted = set(load["accepted"])
+    result_check = check(shops, expected, accepted)
+    log(f"database check: {result_check}")
+
+    intake_lat = [x for r in load["intake"] for x in r["latencies"]]
+    bare_lat = [x for r in load["bare"] for x in r["latencies"]]
+    intake_rps = [len(r["latencies"]) / r["elapsed"] for r in load["intake"]]
+    bare_rps = [len(r["latencies"]) / r["elapsed"] for r in load["bare"]]
+    codes: dict[str, int] = {}
+    for r in load["intake"]:
+        for code, n in r["codes"].items():
+            codes[str(code)] = codes.get(str(code), 0) + n
+    sent = sum(len(r) for r in rounds)
+    result = {
+        "bench": "webhook_intake",
+        "sent": sent,
+        "intake_rps": round(statistics.median(intake_rps), 1),
+        "bare_rps": round(statistics.median(bare_rps), 1),
+        "ratio": round(statistics.median(intake_rps) / statistics.median(bare_rps), 3),
+        "p50_ms": round(statistics.median(intake_lat) * 1000, 2),
+        "p99_ms": round(percentile(intake_lat, 0.99) * 1000, 2),
+        "processed_once": result_check["inbound_once"] + result_check["statuses_once"],
+        "lost": result_check["lost_inbound"] + result_check["lost_statuses"],
+        "duplicated": result_check["duplicated_inbound"] + result_check["duplicated_statuses"],
+        "bare_endpoint": f"GET {BARE_PATH}",
+        "latency_note": "closed loop: p50/p99 at `concurrency` in flight (Little: ~concurrency / rps); "
+        "c1_* are one request at a time",
+        "bare_p50_ms": round(statistics.median(bare_lat) * 1000, 2),
+        "bare_p99_ms": round(percentile(bare_lat, 0.99) * 1000, 2),
+        "intake_rps_rounds": [round(x, 1) for x in intake_rps],
+        "bare_rps_rounds": [round(x, 1) for x in bare_rps],
+        "concurrency": CONCURRENCY,
+        "c1_p50_ms": round(statistics.median(load["single"]["latencies"]) * 1000, 2),
+        "c1_p99_ms": round(percentile(load["single"]["latencies"], 0.99) * 1000, 2),
+        "c1_bare_p50_ms": round(statistics.median(load["single_bare"]["latencies"]) * 1000, 2),
+        "shops": len(shops),
+        "unique_events": len(bodies),
+        "resent_duplicates": len(duplicates),
+        "warmup_webhooks": len(warmup),
+        "http_codes": codes,
+        "client_errors": sum(r["errors"] for r in load["intake"]),
+        "inbound_stored_once": result_check["inbound_once"],
+        "status_events_once": result_check["statuses_once"],
+        "outbound_read": result_check["outbound_read"],
+        "outbound_expected": result_check["outbound_expected"],
+        "intake_rows": counts,
+        "unprocessed_rows": counts.get("pending", 0) + counts.get("failed", 0),
+        "drain_after_load_s": round(drain_s, 2),
+        "processing_rows_per_s": round(processed_rows / span_s, 1) if span_s else None,
+        "celery_workers": WORKERS,
+        "gunicorn_worker_restarts": restarts,
+    }
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
