@@ -184,5 +184,3 @@ class OrderTemplatesSerializer(serializers.Serializer):
     confirmed = serializers.IntegerField(allow_null=True, required=False)
     paid = serializers.IntegerField(allow_null=True, required=False)
     shipped = serializers.IntegerField(allow_null=True, required=False)
-
-

@@ -151,9 +151,9 @@ def create_contact(*, actor_id: int | None, phone: str = "", label_ids=(), attri
     try:
         with transaction.atomic():
             contact.save()
-            if label_ids:
-                contact.labels.set(Label.objects.filter(pk__in=label_ids))
             record(contact, "created", _("Contact created"), actor_id=actor_id)
+            if label_ids:
+                set_labels(contact, label_ids, actor_id=actor_id)
             if marketing_opt_out:
                 set_marketing_consent(contact, opted_out=True, reason="Set by staff", actor_id=actor_id)
     except IntegrityError as exc:
