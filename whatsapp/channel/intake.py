@@ -113,14 +113,16 @@ def accept(raw: bytes, signature: str | None) -> list[WebhookIntake]:
         # Answered 200 so Meta stops retrying; kept for the operator to see.
         rows.append(WebhookIntake(phone_number_ids=unknown, body=raw, status=WebhookIntake.Status.QUARANTINED))
     has_messages = b'"messages"' in raw
-    with transaction.atomic():
-        WebhookIntake.objects.bulk_create(rows)
-        schemas = {route.shop_id: route.schema_name for route in routes.values()}
-        for row in rows:
-            if row.shop_id:
-                transaction.on_commit(
-                    lambda row=row: queue_processing(row.pk, schemas[row.shop_id], customer_waiting=has_messages)
-                )
+    schemas = {route.shop_id: route.schema_name for route in routes.values()}
+    if len(rows) == 1:
+        rows[0].save()  # the usual case: one statement in autocommit, no transaction round trips
+    else:
+        with transaction.atomic():
+            WebhookIntake.objects.bulk_create(rows)
+    # Queued only once the rows are committed, so a worker always finds them.
+    for row in rows:
+        if row.shop_id:
+            queue_processing(row.pk, schemas[row.shop_id], customer_waiting=has_messages)
     count("quarantined" if unknown and not routes else "accepted")
     return rows
 
