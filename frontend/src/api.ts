@@ -206,6 +206,370 @@ export interface RuleTestResult {
   reply_text: string | null;
 }
 
+/* ---------- CRM: contacts, catalog, orders, pipeline, segments, analytics ---------- */
+
+/** Integer rupiah; DRF may serialise decimals as strings. */
+export type Money = number | string;
+
+/** Cursor-paginated list. */
+export interface CursorPage<T> {
+  results: T[];
+  next_cursor: string | null;
+}
+
+export interface Label {
+  id: number;
+  name: string;
+  color: string;
+  contact_count?: number;
+}
+
+export type AttributeType = "text" | "number" | "date" | "choice" | "checkbox";
+
+export interface CustomAttribute {
+  id: number;
+  key: string;
+  label: string;
+  type: AttributeType;
+  choices: string[];
+}
+
+export type Gender = "f" | "m" | "o" | "";
+export type Consent = "opted_in" | "opted_out";
+
+export interface ContactRow {
+  id: number;
+  name: string;
+  phone: string | null;
+  email: string;
+  city: string;
+  labels: Label[];
+  owner_id: number | null;
+  owner_name: string | null;
+  source: string;
+  marketing_opt_out: boolean;
+  order_count: number;
+  total_spent: Money;
+  last_order_at: string | null;
+  rfm_segment: string | null;
+  created_at: string;
+}
+
+export type AttributeValue = string | number | boolean | null;
+
+export interface ContactDetail extends ContactRow {
+  address: string;
+  birthday: string | null;
+  gender: Gender;
+  attributes: Record<string, AttributeValue>;
+  notes: string;
+  marketing_opt_out_at: string | null;
+  marketing_opt_out_reason: string;
+  wa_id: string;
+  conversation_id: number | null;
+  last_inbound_at: string | null;
+  first_order_at: string | null;
+}
+
+export interface ContactPayload {
+  name: string;
+  phone: string;
+  email: string;
+  city: string;
+  address: string;
+  birthday: string | null;
+  gender: Gender;
+  label_ids: number[];
+  attributes: Record<string, AttributeValue>;
+  owner_id: number | null;
+  notes: string;
+  marketing_opt_out: boolean;
+}
+
+export interface ContactFilters {
+  q?: string;
+  label?: number | string | null;
+  city?: string;
+  /** A user id or "none" (no owner). */
+  owner?: number | string | null;
+  consent?: Consent | "";
+  source?: string;
+}
+
+export interface TimelineItem {
+  id: number | string;
+  kind: string;
+  summary: string;
+  actor_name: string | null;
+  created_at: string;
+  data: Record<string, unknown> | null;
+}
+
+export interface TimelinePage {
+  results: TimelineItem[];
+  next_before: string | null;
+}
+
+export interface BulkContactsPayload {
+  ids: number[];
+  add_label_ids: number[];
+  remove_label_ids: number[];
+  owner_id?: number | null;
+}
+
+export interface ImportUpload {
+  id: number;
+  filename: string;
+  columns: string[];
+  preview: unknown[][];
+  suggested_mapping: Record<string, string | null>;
+  fields: { key: string; label: string }[];
+}
+
+export type ImportState = "uploaded" | "running" | "done" | "failed";
+
+export interface ImportStatus {
+  id: number;
+  status: ImportState;
+  total_rows: number;
+  processed_rows: number;
+  created_count: number;
+  updated_count: number;
+  failed_count: number;
+  errors: { line: number; reason: string }[];
+  finished_at: string | null;
+}
+
+export interface Variant {
+  id: number;
+  sku: string;
+  size: string;
+  color: string;
+  price: Money;
+  stock: number;
+  active: boolean;
+}
+
+export interface Product {
+  id: number;
+  name: string;
+  description: string;
+  image_url: string;
+  active: boolean;
+  variants: Variant[];
+}
+
+export interface ProductPayload {
+  name: string;
+  description: string;
+  image_url: string;
+  active: boolean;
+  variants: { sku: string; size: string; color: string; price: number; stock: number }[];
+}
+
+export interface VariantOption {
+  id: number;
+  sku: string;
+  label: string;
+  price: Money;
+  stock: number;
+}
+
+export type OrderStatus = "new" | "confirmed" | "paid" | "shipped" | "completed" | "cancelled";
+export const ORDER_STATUSES: OrderStatus[] = ["new", "confirmed", "paid", "shipped", "completed", "cancelled"];
+export type PaymentStatus = "unpaid" | "paid" | "refunded";
+export type OrderChannel = "whatsapp" | "manual" | "marketplace";
+
+export interface ContactRef {
+  id: number;
+  name: string;
+  phone: string | null;
+}
+
+export interface OrderItem {
+  id: number;
+  variant_id: number | null;
+  description: string;
+  quantity: number;
+  unit_price: Money;
+  line_total: Money;
+}
+
+export interface Order {
+  id: number;
+  number: string;
+  contact: ContactRef;
+  status: OrderStatus;
+  status_history: { status: OrderStatus; at: string; by_name: string | null }[];
+  allowed_transitions: OrderStatus[];
+  payment_status: PaymentStatus;
+  payment_method: string;
+  channel: OrderChannel;
+  currency: string;
+  subtotal: Money;
+  discount: Money;
+  shipping_fee: Money;
+  total: Money;
+  tracking_number: string;
+  notes: string;
+  conversation_id: number | null;
+  items: OrderItem[];
+  created_at: string;
+  /** Present after a status change with notify=true. */
+  notification?: { status: string; error_reason: string | null } | null;
+}
+
+export interface OrderPayload {
+  contact_id: number;
+  items: { variant_id: number; quantity: number; unit_price?: number }[];
+  discount: number;
+  shipping_fee: number;
+  payment_method: string;
+  channel: OrderChannel;
+  notes: string;
+  conversation_id?: number;
+}
+
+export interface OrderQuery {
+  status?: OrderStatus | "";
+  contact_id?: number | null;
+  q?: string;
+  cursor?: string | null;
+}
+
+export type OrderNotificationStatus = "confirmed" | "paid" | "shipped";
+export type OrderNotifications = Record<OrderNotificationStatus, number | null>;
+
+export type StageKind = "open" | "won" | "lost";
+
+export interface Deal {
+  id: number;
+  title: string;
+  value: Money;
+  currency: string;
+  contact: ContactRef | null;
+  owner_id: number | null;
+  owner_name: string | null;
+  expected_close: string | null;
+  position: number;
+  created_at: string;
+}
+
+export interface DealDetail extends Deal {
+  stage_id: number;
+  notes: string;
+  lost_reason?: string;
+  history: { from_stage: string | null; to_stage: string; actor_name: string | null; changed_at: string }[];
+}
+
+export interface DealPayload {
+  title: string;
+  contact_id: number | null;
+  value: number;
+  expected_close: string | null;
+  owner_id: number | null;
+  stage_id: number;
+  notes: string;
+}
+
+export interface Stage {
+  id: number;
+  name: string;
+  kind: StageKind;
+  position: number;
+}
+
+export interface BoardStage extends Stage {
+  count: number;
+  total_value: Money;
+  deals: Deal[];
+}
+
+export interface FunnelStep {
+  stage_id: number;
+  name: string;
+  reached: number;
+  conversion_from_previous: number | string | null;
+}
+
+export interface PipelineMetrics {
+  from: string;
+  to: string;
+  prospects_contacted: number;
+  won: number;
+  lost: number;
+  closing_rate: string | number | null;
+  win_rate_by_owner: { owner_id: number | null; owner_name: string | null; contacted: number; won: number; win_rate: string | number | null }[];
+  average_days_to_close: number | string | null;
+  funnel: FunnelStep[];
+  lost_reasons: { reason: string; count: number }[];
+}
+
+export interface SegmentRule {
+  field: string;
+  operator: string;
+  value: unknown;
+}
+
+export interface RuleGroup {
+  op: "and" | "or";
+  rules: (SegmentRule | RuleGroup)[];
+}
+
+export interface Segment {
+  id: number;
+  name: string;
+  rules: RuleGroup;
+  count?: number;
+}
+
+export interface BuiltinSegment {
+  key: string;
+  name: string;
+  count: number;
+}
+
+export interface KpiValue {
+  value: number | string | null;
+  previous: number | string | null;
+}
+
+export const KPI_NAMES = [
+  "new_contacts",
+  "active_customers",
+  "passive_customers",
+  "orders",
+  "revenue",
+  "average_order_value",
+  "repeat_purchase_rate",
+  "closing_rate",
+  "messages_in",
+  "messages_out",
+] as const;
+export type KpiName = (typeof KPI_NAMES)[number];
+
+export interface ResponseStats {
+  p50_seconds: number | null;
+  p90_seconds: number | null;
+  count: number;
+}
+
+export interface Analytics {
+  from: string;
+  to: string;
+  previous_from: string;
+  previous_to: string;
+  kpis: Record<KpiName, KpiValue>;
+  first_response: { human: ResponseStats; automated: ResponseStats };
+  top_products: { product_id: number; name: string; quantity: number; revenue: Money }[];
+  top_customers: { contact_id: number; name: string; orders: number; revenue: Money }[];
+  trend: { date: string; orders: number; revenue: Money }[];
+  bucket: "day" | "week";
+  funnel: FunnelStep[];
+}
+
+export type AnalyticsTable = "top_products" | "top_customers" | "trend";
+
 /* ---------- Errors ---------- */
 
 export type FieldErrors = Record<string, string[]>;
@@ -442,4 +806,111 @@ export const endpoints = {
     api.post<RuleTestResult>("/api/whatsapp/auto-replies/test/", data),
   businessHours: () => api.get<BusinessHours>("/api/whatsapp/business-hours/"),
   saveBusinessHours: (data: Pick<BusinessHours, "weekly" | "holidays">) => api.put<BusinessHours>("/api/whatsapp/business-hours/", data),
+  /* CRM: contacts */
+  contacts: (filters: ContactFilters, cursor?: string | null) =>
+    api.get<CursorPage<ContactRow>>(`/api/crm/contacts/${contactQuery(filters, cursor)}`),
+  contactsExportUrl: (filters: ContactFilters) => `/api/crm/contacts/export/${contactQuery(filters)}`,
+  contact: (id: number) => api.get<ContactDetail>(`/api/crm/contacts/${id}/`),
+  createContact: (data: ContactPayload) => api.post<ContactDetail>("/api/crm/contacts/", data),
+  updateContact: (id: number, data: Partial<ContactPayload>) => api.patch<ContactDetail>(`/api/crm/contacts/${id}/`, data),
+  timeline: (id: number, before?: string | null) =>
+    api.get<TimelinePage>(`/api/crm/contacts/${id}/timeline/${query({ before })}`),
+  addContactNote: (id: number, text: string) => api.post<TimelineItem>(`/api/crm/contacts/${id}/notes/`, { text }),
+  bulkContacts: (data: BulkContactsPayload) => api.post<{ updated: number }>("/api/crm/contacts/bulk/", data),
+  mergeContact: (id: number, other_id: number) => api.post<ContactDetail>(`/api/crm/contacts/${id}/merge/`, { other_id }),
+
+  labels: () => list(api.get<Label[] | { results: Label[] }>("/api/crm/labels/")),
+  createLabel: (data: { name: string; color: string }) => api.post<Label>("/api/crm/labels/", data),
+  updateLabel: (id: number, data: Partial<{ name: string; color: string }>) => api.patch<Label>(`/api/crm/labels/${id}/`, data),
+  deleteLabel: (id: number) => api.delete(`/api/crm/labels/${id}/`),
+  attributes: () => list(api.get<CustomAttribute[] | { results: CustomAttribute[] }>("/api/crm/attributes/")),
+  createAttribute: (data: Omit<CustomAttribute, "id">) => api.post<CustomAttribute>("/api/crm/attributes/", data),
+  updateAttribute: (id: number, data: Partial<Omit<CustomAttribute, "id">>) => api.patch<CustomAttribute>(`/api/crm/attributes/${id}/`, data),
+  deleteAttribute: (id: number) => api.delete(`/api/crm/attributes/${id}/`),
+
+  uploadImport: (file: File) => {
+    const form = new FormData();
+    form.append("file", file);
+    return api.upload<ImportUpload>("/api/crm/imports/", form);
+  },
+  startImport: (id: number, mapping: Record<string, string | null>, update_existing: boolean) =>
+    api.post<{ id: number; status: ImportState }>(`/api/crm/imports/${id}/start/`, { mapping, update_existing }),
+  importStatus: (id: number) => api.get<ImportStatus>(`/api/crm/imports/${id}/`),
+
+  /* CRM: catalog & orders */
+  products: (q?: string, active?: boolean | null, cursor?: string | null) =>
+    api.get<CursorPage<Product>>(`/api/crm/products/${query({ q: q?.trim(), active, cursor })}`),
+  createProduct: (data: ProductPayload) => api.post<Product>("/api/crm/products/", data),
+  updateProduct: (id: number, data: ProductPayload) => api.patch<Product>(`/api/crm/products/${id}/`, data),
+  variants: (q: string) => list(api.get<VariantOption[] | { results: VariantOption[] }>(`/api/crm/variants/${query({ q: q.trim() })}`)),
+
+  orders: (q: OrderQuery) =>
+    api.get<CursorPage<Order>>(`/api/crm/orders/${query({ status: q.status, contact_id: q.contact_id, q: q.q?.trim(), cursor: q.cursor })}`),
+  order: (id: number) => api.get<Order>(`/api/crm/orders/${id}/`),
+  createOrder: (data: OrderPayload) => api.post<Order>("/api/crm/orders/", data),
+  updateOrder: (id: number, data: Partial<Pick<Order, "notes" | "payment_method" | "payment_status" | "tracking_number">>) =>
+    api.patch<Order>(`/api/crm/orders/${id}/`, data),
+  setOrderStatus: (id: number, data: { status: OrderStatus; tracking_number?: string; notify: boolean }) =>
+    api.post<Order>(`/api/crm/orders/${id}/status/`, data),
+  orderNotifications: () => api.get<OrderNotifications>("/api/crm/order-notifications/"),
+  saveOrderNotifications: (data: OrderNotifications) => api.put<OrderNotifications>("/api/crm/order-notifications/", data),
+
+  /* CRM: pipeline */
+  board: (owner_id?: number | null) => api.get<{ stages: BoardStage[] }>(`/api/crm/deals/board/${query({ owner_id })}`),
+  createDeal: (data: DealPayload) => api.post<DealDetail>("/api/crm/deals/", data),
+  deal: (id: number) => api.get<DealDetail>(`/api/crm/deals/${id}/`),
+  updateDeal: (id: number, data: Partial<DealPayload>) => api.patch<DealDetail>(`/api/crm/deals/${id}/`, data),
+  moveDeal: (id: number, data: { stage_id: number; position: number; lost_reason?: string }) =>
+    api.post<DealDetail | null>(`/api/crm/deals/${id}/move/`, data),
+  pipelineMetrics: (from: string, to: string, owner_id?: number | null) =>
+    api.get<PipelineMetrics>(`/api/crm/pipeline/metrics/${query({ from, to, owner_id })}`),
+  stages: () => list(api.get<Stage[] | { results: Stage[] }>("/api/crm/stages/")),
+  createStage: (data: Omit<Stage, "id">) => api.post<Stage>("/api/crm/stages/", data),
+  updateStage: (id: number, data: Partial<Omit<Stage, "id">>) => api.patch<Stage>(`/api/crm/stages/${id}/`, data),
+  deleteStage: (id: number) => api.delete(`/api/crm/stages/${id}/`),
+
+  /* CRM: segments */
+  segments: () => list(api.get<Segment[] | { results: Segment[] }>("/api/crm/segments/")),
+  segment: (id: number) => api.get<Segment>(`/api/crm/segments/${id}/`),
+  createSegment: (data: { name: string; rules: RuleGroup }) => api.post<Segment>("/api/crm/segments/", data),
+  updateSegment: (id: number, data: Partial<{ name: string; rules: RuleGroup }>) => api.patch<Segment>(`/api/crm/segments/${id}/`, data),
+  deleteSegment: (id: number) => api.delete(`/api/crm/segments/${id}/`),
+  previewSegment: (rules: RuleGroup) => api.post<{ count: number }>("/api/crm/segments/preview/", { rules }),
+  segmentContacts: (id: number, cursor?: string | null) =>
+    api.get<CursorPage<ContactRow>>(`/api/crm/segments/${id}/contacts/${query({ cursor })}`),
+  segmentExportUrl: (id: number) => `/api/crm/segments/${id}/export/`,
+  builtinSegments: () => list(api.get<BuiltinSegment[] | { results: BuiltinSegment[] }>("/api/crm/segments/builtin/")),
+  builtinSegmentContacts: (key: string, cursor?: string | null) =>
+    api.get<CursorPage<ContactRow>>(`/api/crm/segments/builtin/${enc(key)}/contacts/${query({ cursor })}`),
+  refreshRfm: () => api.post<{ refreshed: number; at: string }>("/api/crm/rfm/refresh/"),
+
+  /* CRM: analytics */
+  analytics: (from: string, to: string) => api.get<Analytics>(`/api/crm/analytics/${query({ from, to })}`),
+  analyticsExportUrl: (table: AnalyticsTable, from: string, to: string) => `/api/crm/analytics/export/${table}/${query({ from, to })}`,
 };
+
+type QueryValue = string | number | boolean | null | undefined;
+
+/** "?a=1&b=x" from the non-empty values (empty string, null and undefined are left out); "" when none. */
+export function query(params: Record<string, QueryValue>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === null || value === undefined || value === "") continue;
+    search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+function contactQuery(f: ContactFilters, cursor?: string | null): string {
+  return query({
+    q: f.q?.trim(),
+    label: f.label,
+    city: f.city?.trim(),
+    owner: f.owner,
+    consent: f.consent,
+    source: f.source?.trim(),
+    cursor,
+  });
+}
+

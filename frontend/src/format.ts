@@ -107,3 +107,53 @@ export function zonedToIso(local: string, timeZone: string | null | undefined): 
   guess = wall - zoneOffset(guess, tz);
   return new Date(guess).toISOString();
 }
+
+/* ---------- Money, percentages and calendar dates ---------- */
+
+const idr = new Intl.NumberFormat("id-ID", { style: "currency", currency: "IDR", maximumFractionDigits: 0 });
+
+/** Integer rupiah ("Rp 305.000"); accepts DRF decimal strings; empty for null/invalid. */
+export function formatMoney(value: number | string | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "";
+  const n = Number(value);
+  return Number.isFinite(n) ? idr.format(n) : String(value);
+}
+
+/** A ratio ("0.2500" or 0.25) as a percentage ("25%"); "—" when missing. */
+export function formatRate(value: number | string | null | undefined, lang: Lang, digits = 1): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const n = Number(value);
+  if (!Number.isFinite(n)) return "—";
+  return new Intl.NumberFormat(LOCALES[lang], { style: "percent", maximumFractionDigits: digits }).format(n);
+}
+
+/** Plain number with the UI language's grouping. */
+export function formatNumber(value: number | string | null | undefined, lang: Lang): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const n = Number(value);
+  return Number.isFinite(n) ? new Intl.NumberFormat(LOCALES[lang], { maximumFractionDigits: 1 }).format(n) : String(value);
+}
+
+/** Today's calendar date ("YYYY-MM-DD") in the shop's time zone. */
+export function todayYmd(timeZone: string | null | undefined, now: number = Date.now()): string {
+  const fmt = (tz: string) => new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(now));
+  try {
+    return fmt(timeZone || DEFAULT_TIMEZONE);
+  } catch {
+    return fmt(DEFAULT_TIMEZONE);
+  }
+}
+
+/** Adds (or subtracts) whole days to a "YYYY-MM-DD" date. */
+export function shiftYmd(ymd: string, days: number): string {
+  const [y, m, d] = ymd.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** A calendar date ("YYYY-MM-DD", no time zone) as "1 Mei 2024" / "1 May 2024". */
+export function formatYmd(ymd: string | null | undefined, lang: Lang, options: Intl.DateTimeFormatOptions = { dateStyle: "medium" }): string {
+  if (!ymd) return "";
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(ymd);
+  if (!m) return ymd;
+  return new Intl.DateTimeFormat(LOCALES[lang], { ...options, timeZone: "UTC" }).format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
+}

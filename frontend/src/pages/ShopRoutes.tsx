@@ -8,10 +8,15 @@ import { InvitePage } from "./auth/InvitePage";
 import { LoginPage, type LoginLocationState } from "./auth/LoginPage";
 import { ResetPasswordPage } from "./auth/ResetPasswordPage";
 import { BroadcastsPage } from "./broadcasts/BroadcastsPage";
+import { ContactDetailPage } from "./contacts/ContactDetailPage";
+import { ContactsLayout } from "./contacts/ContactsLayout";
 import { ContactsPage } from "./contacts/ContactsPage";
 import { DashboardLayout } from "./dashboard/DashboardLayout";
 import { InboxPage } from "./inbox/InboxPage";
 import { NotFoundPage } from "./NotFoundPage";
+import { CatalogPage } from "./orders/CatalogPage";
+import { OrderDetailPage } from "./orders/OrderDetailPage";
+import { OrdersLayout } from "./orders/OrdersLayout";
 import { OrdersPage } from "./orders/OrdersPage";
 import { PipelinePage } from "./pipeline/PipelinePage";
 import { SettingsLayout } from "./settings/SettingsLayout";
@@ -19,6 +24,9 @@ import { TeamPage } from "./settings/TeamPage";
 import { TokensPage } from "./settings/TokensPage";
 import { AutoRepliesPage } from "./settings/AutoRepliesPage";
 import { QuickRepliesPage } from "./settings/QuickRepliesPage";
+import { ContactFieldsPage } from "./settings/ContactFieldsPage";
+import { OrderNotificationsPage } from "./settings/OrderNotificationsPage";
+import { SegmentsPage } from "./segments/SegmentsPage";
 import { WhatsAppPage } from "./settings/WhatsAppPage";
 
 function RequireAuth({ children }: { children: ReactNode }) {
@@ -49,8 +57,16 @@ export function ShopRoutes() {
       >
         <Route index element={<Navigate to="/inbox" replace />} />
         <Route path="inbox/:conversationId?" element={<InboxPage />} />
-        <Route path="contacts" element={<ContactsPage />} />
-        <Route path="orders" element={<OrdersPage />} />
+        <Route path="contacts" element={<ContactsLayout />}>
+          <Route index element={<ContactsPage />} />
+          <Route path="segments" element={<SegmentsPage />} />
+        </Route>
+        <Route path="contacts/:contactId" element={<ContactDetailPage />} />
+        <Route path="orders" element={<OrdersLayout />}>
+          <Route index element={<OrdersPage />} />
+          <Route path="catalog" element={<CatalogPage />} />
+          <Route path=":orderId" element={<OrderDetailPage />} />
+        </Route>
         <Route path="pipeline" element={<PipelinePage />} />
         <Route path="broadcasts" element={<BroadcastsPage />} />
         <Route path="analytics" element={<AnalyticsPage />} />
@@ -61,6 +77,8 @@ export function ShopRoutes() {
           <Route path="whatsapp" element={<WhatsAppPage />} />
           <Route path="auto-replies" element={<AutoRepliesPage />} />
           <Route path="quick-replies" element={<QuickRepliesPage />} />
+          <Route path="contact-fields" element={<ContactFieldsPage />} />
+          <Route path="order-notifications" element={<OrderNotificationsPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -43,7 +43,7 @@ export function mockFetch(routes: Record<string, Handler | { status?: number; bo
     const url = String(input);
     const method = (init.method ?? "GET").toUpperCase();
     const headers = Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>));
-    const call: Call = { method, url, headers, body: init.body ? JSON.parse(String(init.body)) : undefined };
+    const call: Call = { method, url, headers, body: init.body instanceof FormData ? init.body : init.body ? JSON.parse(String(init.body)) : undefined };
     calls.push(call);
     const path = url.split("?")[0];
     const route = routes[`${method} ${url}`] ?? routes[`${method} ${path}`];

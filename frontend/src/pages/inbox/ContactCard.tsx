@@ -1,10 +1,51 @@
-import type { Conversation } from "../../api";
+import { useEffect, useState } from "react";
+import { Link } from "react-router-dom";
+import { endpoints, type Conversation, type Order } from "../../api";
 import { Icon } from "../../components/Icon";
+import { formatMoney } from "../../format";
+import { OrderStatusBadge } from "../orders/OrderStatusBadge";
 import { useI18n } from "../../i18n";
 import { useFormatters } from "../../session";
 import { contactLabel } from "./InboxNavBadge";
 
-export function ContactCard({ conversation, onBack }: { conversation: Conversation; onBack: () => void }) {
+/** The contact's latest orders (refetched when `version` changes, e.g. after "Create order"). */
+function RecentOrders({ contactId, version }: { contactId: number; version: number }) {
+  const { t } = useI18n();
+  const fmt = useFormatters();
+  const [orders, setOrders] = useState<Order[] | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    endpoints.orders({ contact_id: contactId }).then(
+      (page) => !cancelled && setOrders(page?.results ?? []),
+      () => !cancelled && setOrders([]),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [contactId, version]);
+  if (orders === null) return null;
+  return (
+    <div className="contact-orders">
+      <h3 className="contact-section">{t("inbox.recentOrders")}</h3>
+      {orders.length === 0 ? (
+        <p className="muted small">{t("orders.emptyContact")}</p>
+      ) : (
+        <ul className="mini-list" data-testid="inbox-contact-orders">
+          {orders.slice(0, 5).map((o) => (
+            <li key={o.id} data-testid={`inbox-order-${o.id}`}>
+              <Link to={`/orders/${o.id}`}>{o.number || `#${o.id}`}</Link>
+              <OrderStatusBadge status={o.status} />
+              <span className="mini-right">{formatMoney(o.total)}</span>
+              <span className="muted small">{fmt.date(o.created_at)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function ContactCard({ conversation, onBack, ordersVersion = 0 }: { conversation: Conversation; onBack: () => void; ordersVersion?: number }) {
   const { t } = useI18n();
   const fmt = useFormatters();
   const c = conversation.contact;
@@ -36,6 +77,10 @@ export function ContactCard({ conversation, onBack }: { conversation: Conversati
         <dt>{t("inbox.assignee")}</dt>
         <dd>{conversation.assignee_name || t("inbox.unassigned")}</dd>
       </dl>
+      <Link to={`/contacts/${c.id}`} className="btn btn-secondary btn-sm btn-block contact-page-link" data-testid="inbox-contact-link">
+        {t("inbox.fullContact")}
+      </Link>
+      <RecentOrders contactId={c.id} version={ordersVersion} />
     </aside>
   );
 }

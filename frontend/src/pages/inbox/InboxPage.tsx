@@ -91,6 +91,7 @@ export function InboxPage() {
   const [listError, setListError] = useState<string | null>(null);
   const [current, setCurrent] = useState<Conversation | null>(null);
   const [showContact, setShowContact] = useState(false);
+  const [ordersVersion, setOrdersVersion] = useState(0);
   const [members, setMembers] = useState<Member[]>([]);
   const [templates, setTemplates] = useState<WaTemplate[] | null>(null);
   const [quickReplies, setQuickReplies] = useState<QuickReply[]>([]);
@@ -282,12 +283,13 @@ export function InboxPage() {
               onConversation={onConversation}
               onBack={() => navigate("/inbox")}
               onShowContact={() => setShowContact((s) => !s)}
+              onOrderCreated={() => setOrdersVersion((v) => v + 1)}
             />
           )}
         </div>
         {current && current.id === selectedId ? (
           <div className="inbox-contact">
-            <ContactCard conversation={current} onBack={() => setShowContact(false)} />
+            <ContactCard conversation={current} ordersVersion={ordersVersion} onBack={() => setShowContact(false)} />
           </div>
         ) : null}
       </div>

@@ -1,13 +1,15 @@
 import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { endpoints, type Conversation, type Member, type Message, type QuickReply, type WaTemplate } from "../../api";
 import { Alert } from "../../components/Alert";
+import { Modal } from "../../components/Modal";
 import { errorMessage } from "../../components/errors";
 import { Icon } from "../../components/Icon";
 import { Spinner } from "../../components/Spinner";
-import { minutesUntil } from "../../format";
+import { formatMoney, minutesUntil } from "../../format";
 import { useI18n } from "../../i18n";
 import { affects, useLiveEmit, useLiveEvents } from "../../live";
 import { useFormatters } from "../../session";
+import { OrderForm } from "../orders/OrderForm";
 import { contactLabel } from "./InboxNavBadge";
 import { MessageBubble } from "./MessageBubble";
 import { ReplyBox } from "./ReplyBox";
@@ -59,6 +61,7 @@ export function Thread({
   onConversation,
   onBack,
   onShowContact,
+  onOrderCreated,
 }: {
   conversationId: number;
   members: Member[];
@@ -67,6 +70,7 @@ export function Thread({
   onConversation: (conversation: Conversation) => void;
   onBack: () => void;
   onShowContact: () => void;
+  onOrderCreated?: () => void;
 }) {
   const { t } = useI18n();
   const fmt = useFormatters();
@@ -77,6 +81,8 @@ export function Thread({
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [ordering, setOrdering] = useState(false);
+  const [orderNotice, setOrderNotice] = useState<string | null>(null);
   const lastInbound = useRef(0);
   const alive = useRef(true);
   const scroller = useRef<HTMLDivElement>(null);
@@ -236,6 +242,10 @@ export function Thread({
               </option>
             ))}
           </select>
+          <button type="button" className="btn btn-primary btn-sm" data-testid="inbox-create-order" onClick={() => setOrdering(true)}>
+            <Icon name="orders" />
+            {t("orders.create")}
+          </button>
           {conversation.status === "open" ? (
             <button type="button" className="btn btn-secondary btn-sm" disabled={busy} data-testid="close-conversation" onClick={() => void update({ status: "closed" })}>
               <Icon name="check" />
@@ -251,6 +261,11 @@ export function Thread({
       {error ? (
         <Alert kind="error" testId="thread-error">
           {error}
+        </Alert>
+      ) : null}
+      {orderNotice ? (
+        <Alert kind="success" testId="inbox-order-created">
+          {orderNotice}
         </Alert>
       ) : null}
       <div
@@ -297,6 +312,20 @@ export function Thread({
         onSent={onSent}
         onWindowClosed={() => void refresh(false)}
       />
+      {ordering ? (
+        <Modal title={t("orders.new")} onClose={() => setOrdering(false)} testId="order-dialog" wide>
+          <OrderForm
+            initialContact={{ id: conversation.contact.id, name: conversation.contact.name, phone: conversation.contact.phone }}
+            conversationId={conversation.id}
+            onSaved={(order) => {
+              setOrdering(false);
+              setOrderNotice(t("orders.createdNotice", { number: order.number || `#${order.id}`, total: formatMoney(order.total) }));
+              onOrderCreated?.();
+            }}
+            onCancel={() => setOrdering(false)}
+          />
+        </Modal>
+      ) : null}
     </section>
   );
 }

@@ -31,6 +31,12 @@ export function SettingsLayout() {
         <NavLink to="/settings/quick-replies" className="tab" data-testid="settings-quick-replies-tab">
           {t("settings.quickReplies")}
         </NavLink>
+        <NavLink to="/settings/contact-fields" className="tab" data-testid="settings-contact-fields-tab">
+          {t("settings.contactFields")}
+        </NavLink>
+        <NavLink to="/settings/order-notifications" className="tab" data-testid="settings-order-notifications-tab">
+          {t("settings.orderNotifications")}
+        </NavLink>
       </nav>
       <Outlet />
     </section>
