@@ -101,6 +101,7 @@ class Contact(models.Model):
             models.Index(fields=["last_order_at"], name="contact_last_order_idx"),
             models.Index(fields=["total_spent"], name="contact_total_spent_idx"),
             models.Index(fields=["city"], name="contact_city_idx"),
+            models.Index(fields=["first_order_at"], name="contact_first_order_idx"),
         ]
 
     def __str__(self) -> str:
@@ -197,7 +198,13 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["contact", "created_at"], name="order_contact_created_idx")]
+        indexes = [
+            models.Index(fields=["contact", "created_at"], name="order_contact_created_idx"),
+            # Index-only scans for period aggregates (analytics): no heap visits for these columns.
+            models.Index(
+                fields=["created_at"], name="order_period_covering_idx", include=["status", "total", "contact_id"]
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -63,6 +63,7 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"], name="message_thread_time_idx")]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.type} {self.wamid or self.pk}"

@@ -58,7 +58,6 @@ Contacts without orders (and merged contacts) have no scores and an empty group.
 """
 
 import datetime as dt
-import re
 import zoneinfo
 from dataclasses import dataclass
 
@@ -73,14 +72,23 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Value,
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Collate, Left
-from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual, Regex
+from django.db.models.functions import Cast, Collate, Left, Lower
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IContains,
+    In,
+    LessThan,
+    LessThanOrEqual,
+    Regex,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.models import AttributeDefinition, Contact, Order, OrderItem, Segment, ShopSettings
 from tenants.services.errors import ServiceError
@@ -91,22 +99,23 @@ MAX_DEPTH = 10
 @dataclass(frozen=True)
 class RfmGroup:
     key: str
-    name: str
+    name: object  # a lazy translation
     recency: tuple[int, int]
     frequency_monetary: tuple[int, int]
 
 
 # In precedence order: the first group whose ranges hold wins (see the module docstring).
 RFM_GROUPS = [
-    RfmGroup("new", _("New customers"), (5, 5), (1, 1)),
-    RfmGroup("champions", _("Champions"), (4, 5), (4, 5)),
-    RfmGroup("loyal", _("Loyal"), (3, 5), (3, 5)),
-    RfmGroup("potential", _("Potential loyalists"), (4, 5), (1, 3)),
-    RfmGroup("at_risk", _("At risk"), (1, 2), (3, 5)),
-    RfmGroup("hibernating", _("Hibernating"), (2, 3), (1, 2)),
-    RfmGroup("lost", _("Lost"), (1, 1), (1, 2)),
+    RfmGroup("new", gettext_lazy("New customers"), (5, 5), (1, 1)),
+    RfmGroup("champions", gettext_lazy("Champions"), (4, 5), (4, 5)),
+    RfmGroup("loyal", gettext_lazy("Loyal"), (3, 5), (3, 5)),
+    RfmGroup("potential", gettext_lazy("Potential loyalists"), (4, 5), (1, 3)),
+    RfmGroup("at_risk", gettext_lazy("At risk"), (1, 2), (3, 5)),
+    RfmGroup("hibernating", gettext_lazy("Hibernating"), (2, 3), (1, 2)),
+    RfmGroup("lost", gettext_lazy("Lost"), (1, 1), (1, 2)),
 ]
 RFM_KEYS = [group.key for group in RFM_GROUPS]
+RFM_DISPLAY_ORDER = ["champions", "loyal", "potential", "new", "at_risk", "hibernating", "lost"]
 ACTIVITY_KEYS = ["active", "passive", "loyal"]
 
 
@@ -170,7 +179,9 @@ class _Compiler:
                 field="rules",
             )
         if depth >= MAX_DEPTH:
-            raise ServiceError(_("Rules can be nested at most %(depth)s levels deep.") % {"depth": MAX_DEPTH}, field="rules")
+            raise ServiceError(
+                _("Rules can be nested at most %(depth)s levels deep.") % {"depth": MAX_DEPTH}, field="rules"
+            )
         combined = Q()
         for index, child in enumerate(children, start=1):
             part = self.group(child, f"{path}.{index}" if path else str(index), depth + 1)
@@ -198,9 +209,7 @@ class _Compiler:
     # fields
 
     def rule_label(self, operator, value) -> Q:
-        tagged = Exists(
-            Contact.labels.through.objects.filter(contact_id=OuterRef("pk"), label_id=_integer(value))
-        )
+        tagged = Exists(Contact.labels.through.objects.filter(contact_id=OuterRef("pk"), label_id=_integer(value)))
         return _pick(operator, {"has": lambda: Q(tagged), "has_not": lambda: ~Q(tagged)})
 
     def rule_city(self, operator, value) -> Q:
@@ -296,10 +305,8 @@ class _Compiler:
             return _pick(
                 operator,
                 {
-                    "is": lambda: Q(Exact(_lower(text), _text(value).lower())),
-                    "contains": lambda: Q(**{f"attributes__{key}__icontains": _text(value)})
-                    if "__" not in key
-                    else Q(Regex(text, "(?i)" + re.escape(_text(value)))),
+                    "is": lambda: Q(Exact(Lower(text), _text(value).lower())),
+                    "contains": lambda: Q(IContains(text, _text(value))),
                 },
             )
         if definition.type == kind.NUMBER:
@@ -320,9 +327,9 @@ class _Compiler:
             def many():
                 if not isinstance(value, list) or not value:
                     raise _RuleError(_("the value must be a list of choices"))
-                return Q(**{f"attributes__{key}__in": [_text(v) for v in value]})
+                return Q(In(text, [_text(v) for v in value]))
 
-            return _pick(operator, {"is": lambda: Q(**{f"attributes__{key}": _text(value)}), "in": many})
+            return _pick(operator, {"is": lambda: Q(Exact(text, _text(value))), "in": many})
         return _pick(
             operator,
             {
@@ -337,7 +344,8 @@ def _attribute_keys(node):
         field = node.get("field")
         if isinstance(field, str) and field.startswith("attribute:"):
             yield field.removeprefix("attribute:")
-        for child in node.get("rules") or [] if isinstance(node.get("rules"), list) else []:
+        children = node.get("rules")
+        for child in children if isinstance(children, list) else []:
             yield from _attribute_keys(child)
 
 
@@ -345,12 +353,6 @@ def _pick(operator, builders: dict) -> Q:
     if operator not in builders:
         raise _RuleError(_("unknown operator; use one of: %(ops)s") % {"ops": ", ".join(builders)})
     return builders[operator]()
-
-
-def _lower(expression):
-    from django.db.models.functions import Lower
-
-    return Lower(expression)
 
 
 def _integer(value) -> int:
@@ -504,7 +506,7 @@ def builtin_names() -> dict[str, str]:
 def builtin_counts() -> list[dict]:
     """Every built-in segment with its size, counted in one pass over contacts."""
     shop, now = shop_settings(), timezone.now()
-    filters = {f"rfm:{key}": Q(rfm_segment=key) for key in RFM_KEYS}
+    filters = {f"rfm:{key}": Q(rfm_segment=key) for key in RFM_DISPLAY_ORDER}
     filters.update({key: activity_q(key, shop, now) for key in ACTIVITY_KEYS})
     aliases = {key: f"n{index}" for index, key in enumerate(filters)}
     counts = Contact.objects.filter(merged_into__isnull=True).aggregate(

@@ -7,6 +7,7 @@ Development defaults let `make run` work with nothing set; production
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
@@ -234,6 +235,8 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
     "refill-shop-pool": {"task": "tenants.tasks.refill_shop_pool", "schedule": 60.0},
     "requeue-webhook-intake": {"task": "whatsapp.tasks.requeue_stale_intake", "schedule": 30.0},
+    # 02:00 in Jakarta: one dispatcher fans the RFM refresh out over the shops in chunks.
+    "refresh-rfm-nightly": {"task": "crm.tasks.refresh_rfm_all_shops", "schedule": crontab(hour=19, minute=0)},
 }
 
 # WhatsApp Cloud API (Graph API); development and tests point it at the simulator.

@@ -1,0 +1,391 @@
+"""The analytics dashboard: a period's numbers next to the period of the same length just before.
+
+A period is whole days `from`..`to` in the shop's time zone, both included (`from` 00:00 to the
+midnight after `to`). Everything is aggregated in SQL, in a fixed number of queries whatever the
+shop's size. Cancelled orders never count; money is integer minor units.
+
+- **new_contacts**: contacts created in the period (merged duplicates left out).
+- **active_customers**: customers with an order in the `active_window_days` before the period's
+  end; **passive_customers**: customers whose first order was before the period's end, minus the
+  active ones (so "as of the end of the period", which makes the previous value comparable).
+- **orders**, **revenue**, **average_order_value** (revenue / orders, rounded; null without orders).
+- **repeat_purchase_rate**: among customers who ordered in the period, the share with at least two
+  orders ever up to the period's end (4 decimal places as a string, null when nobody ordered).
+- **closing_rate**: deals won in the period / deals contacted in the period, by the pipeline's
+  definitions (crm.services.pipeline's docstring); `closing_rate_counts` computes both periods in
+  one query because the pipeline service offers only the full metrics, one period at a time.
+- **messages_in** / **messages_out**: customer messages and messages sent to customers (no notes).
+- **first_response** (period only): each customer message that starts a wait (the first in the
+  conversation, or the first after a message of ours) in the period, timed to our next message;
+  grouped by whether that reply was automated (auto-replies) or written by staff.
+- **trend**: orders and revenue per day, or per week (weeks start on Monday, a week is labelled by
+  its Monday) when the period is longer than 92 days; buckets without orders are listed as zeros.
+- **funnel**: the pipeline's funnel over deals created in the period.
+"""
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Contact, Deal, Order, OrderItem, Product, Stage
+from crm.services import pipeline
+from crm.services.segments import shop_settings
+from tenants.services.errors import ServiceError
+from whatsapp.models import Message
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 731
+WEEKLY_AFTER_DAYS = 92
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Period:
+    first_day: dt.date
+    last_day: dt.date
+    zone: zoneinfo.ZoneInfo
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first_day, dt.time.min, tzinfo=self.zone)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.last_day + dt.timedelta(days=1), dt.time.min, tzinfo=self.zone)
+
+    @property
+    def previous(self) -> "Period":
+        last = self.first_day - dt.timedelta(days=1)
+        return Period(last - dt.timedelta(days=self.days - 1), last, self.zone)
+
+    @property
+    def bucket(self) -> str:
+        return "week" if self.days > WEEKLY_AFTER_DAYS else "day"
+
+
+def parse_period(first: str | None, last: str | None, time_zone: str) -> Period:
+    """`from`/`to` as given by the API (YYYY-MM-DD); the last 30 days up to today by default."""
+    zone = zoneinfo.ZoneInfo(time_zone)
+    try:
+        last_day = dt.date.fromisoformat(last) if last else timezone.now().astimezone(zone).date()
+    except ValueError:
+        raise ServiceError(_("Give the dates as YYYY-MM-DD."), field="to") from None
+    try:
+        first_day = dt.date.fromisoformat(first) if first else last_day - dt.timedelta(days=DEFAULT_DAYS - 1)
+    except ValueError:
+        raise ServiceError(_("Give the dates as YYYY-MM-DD."), field="from") from None
+    if first_day > last_day:
+        raise ServiceError(_("The start date is after the end date."), field="from")
+    if (last_day - first_day).days + 1 > MAX_DAYS:
+        raise ServiceError(_("Choose a period of at most %(days)s days.") % {"days": MAX_DAYS}, field="from")
+    return Period(first_day, last_day, zone)
+
+
+def _ratio(numerator: int, denominator: int) -> str | None:
+    if not denominator:
+        return None
+    return str((Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
+def _average(total: int, count: int) -> int | None:
+    return int((Decimal(total) / count).quantize(Decimal(1), rounding=ROUND_HALF_UP)) if count else None
+
+
+def _pair(value, previous) -> dict:
+    return {"value": value, "previous": previous}
+
+
+# --- KPIs
+
+
+def order_kpis(period: Period, active_window_days: int) -> dict:
+    """Orders, revenue, customers, active and repeat customers of both periods in one statement."""
+    previous = period.previous
+    window = dt.timedelta(days=active_window_days)
+    params = {
+        "start": period.start,
+        "end": period.end,
+        "previous_start": previous.start,
+        "low": min(previous.start, period.start - window),
+        "active_since": period.end - window,
+        "previous_active_since": period.start - window,
+        "cancelled": Order.Status.CANCELLED,
+    }
+    table = Order._meta.db_table
+    sql = f"""
+        WITH per_contact AS (
+            SELECT contact_id,
+                   COUNT(*) FILTER (WHERE created_at >= %(start)s) AS n_current,
+                   COUNT(*) FILTER (WHERE created_at >= %(previous_start)s AND created_at < %(start)s) AS n_previous,
+                   COUNT(*) FILTER (WHERE created_at < %(previous_start)s) AS n_earlier,
+                   COALESCE(SUM(total) FILTER (WHERE created_at >= %(start)s), 0) AS revenue_current,
+                   COALESCE(SUM(total) FILTER (
+                       WHERE created_at >= %(previous_start)s AND created_at < %(start)s), 0) AS revenue_previous,
+                   BOOL_OR(created_at >= %(active_since)s) AS active_current,
+                   BOOL_OR(created_at >= %(previous_active_since)s AND created_at < %(start)s) AS active_previous
+            FROM {table}
+            WHERE status <> %(cancelled)s AND created_at >= %(low)s AND created_at < %(end)s
+            GROUP BY contact_id
+        ),
+        flagged AS MATERIALIZED (
+            SELECT p.*,
+                   CASE WHEN (n_current > 0 AND n_current + n_previous + n_earlier < 2)
+                          OR (n_previous > 0 AND n_previous + n_earlier < 2)
+                        THEN EXISTS (SELECT 1 FROM {table} o WHERE o.contact_id = p.contact_id
+                                     AND o.created_at < %(low)s AND o.status <> %(cancelled)s)
+                        ELSE FALSE END AS ordered_before_low
+            FROM per_contact p
+        )
+        SELECT COALESCE(SUM(n_current), 0), COALESCE(SUM(n_previous), 0),
+               COALESCE(SUM(revenue_current), 0), COALESCE(SUM(revenue_previous), 0),
+               COUNT(*) FILTER (WHERE n_current > 0), COUNT(*) FILTER (WHERE n_previous > 0),
+               COUNT(*) FILTER (WHERE active_current), COUNT(*) FILTER (WHERE active_previous),
+               COUNT(*) FILTER (WHERE n_current > 0
+                                AND (n_current + n_previous + n_earlier >= 2 OR ordered_before_low)),
+               COUNT(*) FILTER (WHERE n_previous > 0 AND (n_previous + n_earlier >= 2 OR ordered_before_low))
+        FROM flagged
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = [int(value) for value in cursor.fetchone()]
+    names = ["orders", "revenue", "customers", "active", "repeat"]
+    return {name: (row[2 * i], row[2 * i + 1]) for i, name in enumerate(names)}
+
+
+def contact_kpis(period: Period) -> dict:
+    previous = period.previous
+    live = Contact.objects.filter(merged_into__isnull=True)
+    counts = live.aggregate(
+        new=Count("pk", filter=Q(created_at__gte=period.start, created_at__lt=period.end)),
+        new_previous=Count("pk", filter=Q(created_at__gte=previous.start, created_at__lt=period.start)),
+        customers=Count("pk", filter=Q(first_order_at__lt=period.end)),
+        customers_previous=Count("pk", filter=Q(first_order_at__lt=period.start)),
+    )
+    return {
+        "new": (counts["new"], counts["new_previous"]),
+        "customers": (counts["customers"], counts["customers_previous"]),
+    }
+
+
+def message_kpis(period: Period) -> dict:
+    current = Q(created_at__gte=period.start)
+    counts = Message.objects.filter(created_at__gte=period.previous.start, created_at__lt=period.end).aggregate(
+        inbound=Count("pk", filter=Q(direction=Message.Direction.INBOUND) & current),
+        inbound_previous=Count("pk", filter=Q(direction=Message.Direction.INBOUND) & ~current),
+        outbound=Count("pk", filter=Q(direction=Message.Direction.OUTBOUND) & current),
+        outbound_previous=Count("pk", filter=Q(direction=Message.Direction.OUTBOUND) & ~current),
+    )
+    return {
+        "in": (counts["inbound"], counts["inbound_previous"]),
+        "out": (counts["outbound"], counts["outbound_previous"]),
+    }
+
+
+def closing_rate_counts(period: Period) -> dict:
+    """Deals contacted and won in both periods, by crm.services.pipeline's definitions, in one query."""
+
+    def contacted(low, high):
+        staff_message_while_open = Message.objects.filter(
+            conversation__contact_id=OuterRef("contact_id"),
+            direction=Message.Direction.OUTBOUND,
+            automated=False,
+            created_at__gte=low,
+            created_at__lt=high,
+        ).filter(created_at__gte=OuterRef("created_at"), created_at__lt=Coalesce(OuterRef("closed_at"), Value(high)))
+        return Q(contacted_at__gte=low, contacted_at__lt=high) | Q(Exists(staff_message_while_open))
+
+    def won(low, high):
+        return Q(closed_at__gte=low, closed_at__lt=high, stage__kind=Stage.Kind.WON)
+
+    previous = period.previous
+    counts = Deal.objects.aggregate(
+        contacted=Count("pk", filter=contacted(period.start, period.end)),
+        won=Count("pk", filter=won(period.start, period.end)),
+        contacted_previous=Count("pk", filter=contacted(previous.start, period.start)),
+        won_previous=Count("pk", filter=won(previous.start, period.start)),
+    )
+    return {
+        "value": _ratio(counts["won"], counts["contacted"]),
+        "previous": _ratio(counts["won_previous"], counts["contacted_previous"]),
+    }
+
+
+def kpis(period: Period) -> dict:
+    settings = shop_settings()
+    orders = order_kpis(period, settings.active_window_days)
+    contacts = contact_kpis(period)
+    messages = message_kpis(period)
+    (active, active_previous), (ever, ever_previous) = orders["active"], contacts["customers"]
+    (revenue, revenue_previous), (count, count_previous) = orders["revenue"], orders["orders"]
+    (customers, customers_previous), (repeat, repeat_previous) = orders["customers"], orders["repeat"]
+    return {
+        "new_contacts": _pair(*contacts["new"]),
+        "active_customers": _pair(active, active_previous),
+        "passive_customers": _pair(max(ever - active, 0), max(ever_previous - active_previous, 0)),
+        "orders": _pair(count, count_previous),
+        "revenue": _pair(revenue, revenue_previous),
+        "average_order_value": _pair(_average(revenue, count), _average(revenue_previous, count_previous)),
+        "repeat_purchase_rate": _pair(_ratio(repeat, customers), _ratio(repeat_previous, customers_previous)),
+        "closing_rate": closing_rate_counts(period),
+        "messages_in": _pair(*messages["in"]),
+        "messages_out": _pair(*messages["out"]),
+    }
+
+
+# --- First response
+
+
+def first_response(period: Period) -> dict:
+    """p50/p90 seconds from a customer's waiting message to our next message, staff and automated apart."""
+    table = Message._meta.db_table
+    sql = f"""
+        WITH in_period AS (
+            SELECT id, conversation_id, direction, created_at,
+                   LAG(direction) OVER (PARTITION BY conversation_id ORDER BY created_at, id) AS previous_direction
+            FROM {table}
+            WHERE direction IN ('in', 'out') AND created_at >= %(start)s AND created_at < %(end)s
+        ),
+        waits AS (
+            SELECT w.id, w.conversation_id, w.created_at
+            FROM in_period w
+            WHERE w.direction = 'in'
+              AND (w.previous_direction = 'out'
+                   OR (w.previous_direction IS NULL AND COALESCE((
+                        SELECT b.direction FROM {table} b
+                        WHERE b.conversation_id = w.conversation_id AND b.direction IN ('in', 'out')
+                          AND b.created_at < %(start)s
+                        ORDER BY b.created_at DESC, b.id DESC LIMIT 1), 'out') = 'out'))
+        ),
+        answered AS (
+            SELECT EXTRACT(EPOCH FROM reply.created_at - w.created_at) AS seconds, reply.automated
+            FROM waits w
+            CROSS JOIN LATERAL (
+                SELECT r.created_at, r.automated FROM {table} r
+                WHERE r.conversation_id = w.conversation_id AND r.direction = 'out'
+                  AND (r.created_at, r.id) > (w.created_at, w.id)
+                ORDER BY r.created_at, r.id LIMIT 1
+            ) reply
+        )
+        SELECT automated,
+               PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY seconds),
+               PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY seconds),
+               COUNT(*)
+        FROM answered GROUP BY automated
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"start": period.start, "end": period.end})
+        rows = {automated: (p50, p90, count) for automated, p50, p90, count in cursor.fetchall()}
+
+    def shape(row):
+        if row is None:
+            return {"p50_seconds": None, "p90_seconds": None, "count": 0}
+        p50, p90, count = row
+        return {"p50_seconds": round(p50), "p90_seconds": round(p90), "count": count}
+
+    return {"human": shape(rows.get(False)), "automated": shape(rows.get(True))}
+
+
+# --- Tables
+
+
+def _orders_in(period: Period):
+    return Order.objects.filter(created_at__gte=period.start, created_at__lt=period.end).exclude(
+        status=Order.Status.CANCELLED
+    )
+
+
+def top_products(period: Period) -> list[dict]:
+    rows = list(
+        OrderItem.objects.filter(
+            order__created_at__gte=period.start, order__created_at__lt=period.end, product_id__isnull=False
+        )
+        .exclude(order__status=Order.Status.CANCELLED)
+        .values("product_id")
+        .annotate(quantity=Sum("quantity"), revenue=Sum("line_total"), sold_as=Max("description"))
+        .order_by("-revenue", "-quantity", "product_id")[:TOP]
+    )
+    names = dict(Product.objects.filter(pk__in=[r["product_id"] for r in rows]).values_list("pk", "name"))
+    return [
+        {
+            "product_id": row["product_id"],
+            "name": names.get(row["product_id"], row["sold_as"]),
+            "quantity": row["quantity"],
+            "revenue": row["revenue"],
+        }
+        for row in rows
+    ]
+
+
+def top_customers(period: Period) -> list[dict]:
+    rows = (
+        _orders_in(period)
+        .values("contact_id", "contact__name", "contact__phone")
+        .annotate(orders=Count("pk"), revenue=Sum("total"))
+        .order_by("-revenue", "-orders", "contact_id")[:TOP]
+    )
+    return [
+        {
+            "contact_id": row["contact_id"],
+            "name": row["contact__name"] or row["contact__phone"] or "",
+            "orders": row["orders"],
+            "revenue": row["revenue"],
+        }
+        for row in rows
+    ]
+
+
+def trend(period: Period) -> list[dict]:
+    """Orders and revenue per day (per week beyond 92 days), every bucket listed."""
+    weekly = period.bucket == "week"
+    truncate = TruncWeek if weekly else TruncDate
+    rows = (
+        _orders_in(period)
+        .annotate(bucket=truncate("created_at", tzinfo=period.zone))
+        .values("bucket")
+        .annotate(orders=Count("pk"), revenue=Sum("total"))
+        .order_by()
+    )
+    found = {}
+    for row in rows:
+        bucket = row["bucket"]
+        found[bucket.date() if isinstance(bucket, dt.datetime) else bucket] = row
+    step = dt.timedelta(days=7 if weekly else 1)
+    day = period.first_day - dt.timedelta(days=period.first_day.weekday()) if weekly else period.first_day
+    buckets = []
+    while day <= period.last_day:
+        row = found.get(day, {})
+        buckets.append({"date": day.isoformat(), "orders": row.get("orders", 0), "revenue": row.get("revenue", 0)})
+        day += step
+    return buckets
+
+
+TABLES = {"top_products": top_products, "top_customers": top_customers, "trend": trend}
+
+
+def dashboard(period: Period) -> dict:
+    previous = period.previous
+    deals_created = Deal.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    return {
+        "from": period.first_day.isoformat(),
+        "to": period.last_day.isoformat(),
+        "previous_from": previous.first_day.isoformat(),
+        "previous_to": previous.last_day.isoformat(),
+        "kpis": kpis(period),
+        "first_response": first_response(period),
+        "top_products": top_products(period),
+        "top_customers": top_customers(period),
+        "bucket": period.bucket,
+        "trend": trend(period),
+        "funnel": pipeline._funnel(deals_created),
+    }
