@@ -24,7 +24,7 @@ from .models import Conversation, Message, MessageTemplate
 logger = logging.getLogger(__name__)
 
 SERVICE_WINDOW = timedelta(hours=24)
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 8
 
 
 class SendRefused(ServiceError):
@@ -182,7 +182,7 @@ def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
         unreachable = error.code is None and error.http_status is None
         if (what.retry or unreachable) and attempt + 1 < MAX_ATTEMPTS:
             # Exponential backoff with full jitter, so retries of many messages do not arrive together.
-            raise RetryLater(str(what.reason), countdown=random.uniform(0.2, min(60, 0.5 * 2**attempt))) from error
+            raise RetryLater(str(what.reason), countdown=random.uniform(0.2, min(30, 0.5 * 2**attempt))) from error
         if error.code == 190:
             WhatsAppAccount.objects.filter(pk=account.pk).update(
                 status=WhatsAppAccount.Status.ERROR, last_error_code=190, last_error_reason=str(what.reason)

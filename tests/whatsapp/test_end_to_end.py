@@ -54,12 +54,12 @@ def test_rate_limits_and_server_errors_are_retried_until_sent(stack):
     stack.say("6281255556666", "harga?")
     eventually(lambda: stack.messages(conversation__contact__wa_id="6281255556666", direction="in"))
     conversation_id = stack.messages(conversation__contact__wa_id="6281255556666")[0].conversation_id
-    sim_call(stack.sim, "POST", "/_sim/faults", {"graph_5xx_rate": 0.5})
+    sim_call(stack.sim, "POST", "/_sim/faults", {"graph_5xx_rate": 0.3})
     try:
         agent = stack.staff(stack.world.agent)
         url = f"/api/inbox/conversations/{conversation_id}/messages/"
         ids = [agent.post(url, json={"text": f"info {n}"}).json()["id"] for n in range(6)]
-        done = eventually(lambda: len(stack.messages(pk__in=ids, wamid__isnull=False)) == 6, timeout=40)
+        done = eventually(lambda: len(stack.messages(pk__in=ids, wamid__isnull=False)) == 6, timeout=90)
     finally:
         sim_call(stack.sim, "POST", "/_sim/faults", {"graph_5xx_rate": 0})
     assert done
