@@ -56,6 +56,7 @@ def _conversation(pk: int) -> Conversation:
         OpenApiParameter("view", str, enum=["all", "mine", "unassigned"]),
         OpenApiParameter("status", str, enum=["open", "closed", "all"]),
         OpenApiParameter("q", str),
+        OpenApiParameter("label", int, description="only customers with this label"),
         OpenApiParameter("before", str, description="last_message_at of the last item seen"),
     ],
     responses=ConversationSerializer(many=True),
@@ -71,6 +72,8 @@ def conversations(request):
         queryset = queryset.filter(assignee_id=_actor_id(request))
     elif view == "unassigned":
         queryset = queryset.filter(assignee_id__isnull=True)
+    if label := request.query_params.get("label"):
+        queryset = queryset.filter(contact__labels__id=label)
     state = request.query_params.get("status", "open")
     if state in ("open", "closed"):
         queryset = queryset.filter(status=state)

@@ -128,6 +128,7 @@ export interface ConversationQuery {
   view: InboxView;
   status: StatusFilter;
   q?: string;
+  label?: number | null;
   before?: string | null;
 }
 
@@ -773,6 +774,7 @@ export const endpoints = {
   conversations: (query: ConversationQuery) => {
     const params = new URLSearchParams({ view: query.view, status: query.status });
     if (query.q?.trim()) params.set("q", query.q.trim());
+    if (query.label) params.set("label", String(query.label));
     if (query.before) params.set("before", query.before);
     return api.get<ConversationPage>(`/api/inbox/conversations/?${params.toString()}`);
   },

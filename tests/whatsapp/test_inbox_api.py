@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from crm.models import Contact
+from crm.models import Contact, Label
 from whatsapp.models import Conversation, Message, MessageTemplate
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def thread(wa_a, in_schema):
     return conversation
 
 
-def test_staff_list_search_and_open_conversations(wa_a, thread):
+def test_staff_list_search_and_open_conversations(wa_a, thread, in_schema):
     agent = wa_a.client(wa_a.agent)
     listed = agent.get("/api/inbox/conversations/").json()["results"]
     row = next(c for c in listed if c["id"] == thread.pk)
@@ -39,6 +39,12 @@ def test_staff_list_search_and_open_conversations(wa_a, thread):
         thread.pk
     ]
     assert agent.get("/api/inbox/conversations/", {"q": "nobody-like-this"}).json()["results"] == []
+    with in_schema(wa_a):
+        vip = Label.objects.create(name="VIP")
+    assert agent.get("/api/inbox/conversations/", {"label": vip.pk}).json()["results"] == []
+    with in_schema(wa_a):
+        thread.contact.labels.add(vip)
+    assert [c["id"] for c in agent.get("/api/inbox/conversations/", {"label": vip.pk}).json()["results"]] == [thread.pk]
     messages = agent.get(f"/api/inbox/conversations/{thread.pk}/messages/").json()
     assert [m["text"] for m in messages["results"]] == ["ada size L?"] and messages["has_more"] is False
 

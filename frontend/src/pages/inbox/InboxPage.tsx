@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
-import { endpoints, type Conversation, type InboxView, type Member, type QuickReply, type StatusFilter, type WaTemplate } from "../../api";
+import { endpoints, type Conversation, type InboxView, type Label, type Member, type QuickReply, type StatusFilter, type WaTemplate } from "../../api";
 import { notificationPermission, requestNotificationPermission, type NotifyPermission } from "../../browser";
 import { Alert } from "../../components/Alert";
 import { EmptyState } from "../../components/EmptyState";
@@ -84,6 +84,12 @@ export function InboxPage() {
   const [view, setView] = useState<InboxView>("all");
   const [status, setStatus] = useState<StatusFilter>("open");
   const [search, setSearch] = useState("");
+  const [label, setLabel] = useState<number | null>(null);
+  const [labels, setLabels] = useState<Label[]>([]);
+
+  useEffect(() => {
+    endpoints.labels().then(setLabels, () => setLabels([]));
+  }, []);
   const [q, setQ] = useState("");
   const [conversations, setConversations] = useState<Conversation[] | null>(null);
   const [nextBefore, setNextBefore] = useState<string | null>(null);
@@ -111,7 +117,7 @@ export function InboxPage() {
       const mine = ++seq.current;
       if (reset) setConversations(null);
       try {
-        const page = await endpoints.conversations({ view, status, q });
+        const page = await endpoints.conversations({ view, status, q, label });
         if (mine !== seq.current) return;
         const results = page?.results ?? [];
         setConversations((old) => (reset ? results : mergeConversations(old, results, !!page?.next_before)));
@@ -123,7 +129,7 @@ export function InboxPage() {
         setListError(errorMessage(err, t));
       }
     },
-    [view, status, q, t],
+    [view, status, q, label, t],
   );
 
   useEffect(() => {
@@ -158,7 +164,7 @@ export function InboxPage() {
     setLoadingMore(true);
     const mine = seq.current;
     try {
-      const page = await endpoints.conversations({ view, status, q, before: nextBefore });
+      const page = await endpoints.conversations({ view, status, q, label, before: nextBefore });
       if (mine !== seq.current) return;
       setConversations((old) => {
         const ids = new Set((old ?? []).map((c) => c.id));
@@ -224,6 +230,21 @@ export function InboxPage() {
                   data-testid="conversation-search"
                 />
               </div>
+              {labels.length ? (
+                <select
+                  aria-label={t("inbox.labelFilter")}
+                  value={label ?? ""}
+                  onChange={(e) => setLabel(e.target.value ? Number(e.target.value) : null)}
+                  data-testid="conversation-filter-label"
+                >
+                  <option value="">{t("inbox.allLabels")}</option>
+                  {labels.map((l) => (
+                    <option key={l.id} value={l.id}>
+                      {l.name}
+                    </option>
+                  ))}
+                </select>
+              ) : null}
               <div className="segmented segmented-sm" role="group" aria-label={t("inbox.statusFilter")}>
                 {STATUSES.map((s) => (
                   <button
