@@ -1,11 +1,13 @@
 """Background work of the CRM; each task runs in the schema of the shop that queued it."""
 
+from django.conf import settings
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 from config.celery import app
 from tenants.models import Shop
 
-from .services import segments
+from .services import imports, segments
 
 SHOPS_PER_CHUNK = 50
 SECONDS_BETWEEN_CHUNKS = 60
@@ -32,3 +34,11 @@ def refresh_rfm_all_shops() -> int:
             refresh_rfm.apply_async(countdown=(index // SHOPS_PER_CHUNK) * SECONDS_BETWEEN_CHUNKS)
         queued += 1
     return queued
+
+
+@app.task(acks_late=True)
+def run_contact_import(import_id: int, language: str | None = None) -> str | None:
+    """The contact import job. Safe to run twice: a re-delivered job resumes after its last committed chunk."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        job = imports.run_import(import_id)
+    return job.status if job else None

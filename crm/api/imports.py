@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from crm.models import AttributeDefinition, ContactImport
 from crm.services import imports as service
-from crm.tasks_imports import run_contact_import
+from crm.tasks import run_contact_import
 from tenants.permissions import IsShopMember
 from tenants.services.errors import ServiceError
 

@@ -1,7 +1,7 @@
 """Contact import from CSV/XLSX files and CSV export.
 
 An import is two steps: the upload reads the header and a preview and suggests a mapping; the
-background job (crm.tasks_imports) then streams the rows in chunks. Each chunk is validated in
+background job (crm.tasks) then streams the rows in chunks. Each chunk is validated in
 Python and written with a handful of set-based statements (one lookup, one bulk insert, one bulk
 update, bulk label links and timeline events) in its own transaction, together with the job's
 counters. So a 100,000-row file takes seconds, the progress bar moves per chunk, and a job re-run
@@ -274,7 +274,7 @@ def create_import(*, filename: str, content: bytes, actor_id: int | None) -> tup
 
 
 def start_import(job: ContactImport, *, mapping, update_existing: bool) -> ContactImport:
-    """Saves the mapping and marks the job running; the caller queues crm.tasks_imports.run_contact_import."""
+    """Saves the mapping and marks the job running; the caller queues crm.tasks.run_contact_import."""
     if job.status != ContactImport.Status.UPLOADED:
         raise ServiceError(_("This import has already been started."), code="already_started")
     clean_mapping(mapping, job.columns)

@@ -5,6 +5,7 @@ passes them to its children through the environment, and stops everything on exi
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -42,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
             WHATSAPP_GRAPH_BASE_URL=os.environ.get("WHATSAPP_GRAPH_BASE_URL", f"http://127.0.0.1:{sim_port}"),
         )
         simulator = subprocess.Popen(
-            [PYTHON, "-m", "whatsapp.simulator", "--host", "127.0.0.1", "--port", sim_port], env=env, cwd=ROOT
+            [PYTHON, "-m", "whatsapp.simulator", "--host", "127.0.0.1", "--port", sim_port],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
         )
         try:
             manage(env, "bootstrap_platform")
@@ -62,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
                     "-s", str(VAR / "run" / "celerybeat-schedule"),
                 ],
             }  # fmt: skip
-            children = {name: subprocess.Popen(cmd, env=env, cwd=ROOT) for name, cmd in commands.items()}
+            children = {
+                name: subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True) for name, cmd in commands.items()
+            }
             children["simulator"] = simulator
             print(f"\nWarung CRM is running on http://localhost:{port}/ — Ctrl-C stops everything.\n", flush=True)
             return _supervise(children)
@@ -90,13 +96,17 @@ def _supervise(children: dict[str, subprocess.Popen]) -> int:
         time.sleep(0.5)
     for child in children.values():
         if child.poll() is None:
-            child.terminate()
+            _signal_group(child, signal.SIGTERM)
     for child in children.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
+        _signal_group(child, signal.SIGKILL)  # with its children: gunicorn's workers, Celery's pool
     return code
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signum)
 
 
 def test(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from crm.models import AttributeDefinition, Contact, ContactImport, Label, Order, TimelineEvent
 from crm.services import imports
-from crm.tasks_imports import run_contact_import
+from crm.tasks import run_contact_import
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -46,7 +46,7 @@ def run(client, world, in_shop, upload_file, mapping=None, update_existing=True)
     assert started.json()["status"] == "running"
     with in_shop(world.shop):
         assert run_contact_import(body["id"], "en") == "done"
-    return client.get(f"/api/crm/imports/{body['id']}/").json()
+    return client.get(f"/api/crm/imports/{body['id']}/", HTTP_ACCEPT_LANGUAGE="en").json()
 
 
 def test_a_semicolon_csv_with_indonesian_headers_gets_a_preview_and_a_suggested_mapping(owner, shop_a, in_shop):
@@ -284,7 +284,7 @@ def test_a_re_delivered_job_resumes_after_its_last_committed_chunk(owner, shop_a
         )
         run_contact_import(body["id"], "en")  # the worker died after one chunk; the job runs again
         assert Contact.objects.filter(phone_digits__startswith="8127100").count() == 5
-    report = owner.get(f"/api/crm/imports/{body['id']}/").json()
+    report = owner.get(f"/api/crm/imports/{body['id']}/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert (report["processed_rows"], report["created_count"], report["failed_count"]) == (5, 5, 0)
 
 

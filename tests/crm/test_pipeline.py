@@ -228,7 +228,7 @@ def test_a_stage_with_deals_or_the_last_won_or_lost_stage_cannot_be_deleted(shop
         dihubungi, menang, kalah = stage("Dihubungi"), stage("Menang"), stage("Kalah")
         Deal.objects.create(title="Kain", contact=new_contact("Bu Ani"), stage=dihubungi, value=100_000)
     owner = shop_a.client(shop_a.owner)
-    refused = owner.delete(f"/api/crm/stages/{dihubungi.pk}/")
+    refused = owner.delete(f"/api/crm/stages/{dihubungi.pk}/", HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400
     assert refused.json() == {
         "detail": "“Dihubungi” still has 1 deals: move them to another stage first.",

@@ -6,7 +6,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from crm import tasks
@@ -214,7 +214,7 @@ def test_empty_rules_match_every_contact_but_never_a_merged_one(world, people):
     ],
 )
 def test_bad_rules_are_refused_naming_the_rule(world, people, rules, message):
-    with schema_context(world.shop.schema_name), pytest.raises(ServiceError) as refused:
+    with schema_context(world.shop.schema_name), translation.override("en"), pytest.raises(ServiceError) as refused:
         segments.segment_queryset(rules)
     assert (refused.value.field, refused.value.message) == ("rules", message)
 

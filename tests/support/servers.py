@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -49,15 +50,18 @@ def process_env(**extra: str) -> dict[str, str]:
 def running(name: str, command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen]:
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / f"{name}.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # A process group of its own, so that its children (gunicorn's workers) stop with it.
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # stragglers (a live inbox stream holds a worker)
+        process.wait()
         log.close()
 
 
