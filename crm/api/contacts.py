@@ -34,14 +34,14 @@ def filtered_contacts(params) -> QuerySet[Contact]:
     """The contact list's filters, all in SQL (shared with the CSV export)."""
     queryset = Contact.objects.filter(merged_into__isnull=True)
     queryset = service.search(queryset, params.get("q", ""))
-    if label := params.get("label"):
+    if (label := params.get("label", "")).isdigit():
         queryset = queryset.filter(labels__id=label)
     if city := params.get("city"):
         queryset = queryset.filter(city__iexact=city)
     owner = params.get("owner")
     if owner == "none":
         queryset = queryset.filter(owner_id__isnull=True)
-    elif owner:
+    elif owner and owner.isdigit():
         queryset = queryset.filter(owner_id=owner)
     consent = params.get("consent")
     if consent in ("opted_in", "opted_out"):

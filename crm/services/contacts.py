@@ -65,8 +65,12 @@ def search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
     text = text.strip()
     if not text:
         return queryset
+    fragment = phone_fragment(text)
+    if fragment and re.fullmatch(r"[\d\s()+.-]+", text):
+        # Only digits typed: a phone number, not a name (and the trigram index on digits serves it).
+        return queryset.filter(phone_digits__contains=fragment)
     match = Q(name__icontains=text) | Q(email__icontains=text)
-    if fragment := phone_fragment(text):
+    if fragment:
         match |= Q(phone_digits__contains=fragment)
     return queryset.filter(match)
 
