@@ -27,7 +27,6 @@ Progress goes to stderr; the last stdout line is the JSON result.
 
 import asyncio
 import json
-import logging
 import os
 import secrets
 import statistics
@@ -36,7 +35,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import django
+from tests.benchmarks.common import prepare_database
 
 RATE = float(os.environ.get("BENCH_RATE", "50"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -271,21 +270,10 @@ def breakdown(shop, since, started: dict, replies: dict) -> dict:
 
 
 def main() -> int:
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    prepare_database(log)
     from django.utils import timezone
 
     from tests.support.servers import celery_worker, free_port, sim_call, simulator, web_server
-
-    logging.getLogger("tenants.provisioning").setLevel(logging.WARNING)
-    logging.getLogger("tenants.migration_executor").setLevel(logging.WARNING)
-    database = settings.DATABASES["default"]
-    host = database.get("HOST") or database.get("OPTIONS", {}).get("host") or "default socket"
-    log(f"database {database['NAME']} on {host}; redis {settings.REDIS_URL}")
-    started = time.perf_counter()
-    call_command("bootstrap_platform", verbosity=0, stdout=sys.stderr)
-    log(f"bootstrap_platform: {time.perf_counter() - started:.1f}s")
 
     run_id = secrets.token_hex(3)
     run_num = secrets.randbelow(10**5)

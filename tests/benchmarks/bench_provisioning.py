@@ -18,7 +18,6 @@ Progress goes to stderr; the last stdout line is the JSON result.
 
 import contextlib
 import json
-import logging
 import os
 import secrets
 import statistics
@@ -26,7 +25,7 @@ import sys
 import time
 from unittest import mock
 
-import django
+from tests.benchmarks.common import prepare_database
 
 SIGNUPS = int(os.environ.get("BENCH_SIGNUPS", "30"))
 MIGRATE_RUNS = int(os.environ.get("BENCH_MIGRATE_RUNS", "5"))
@@ -162,20 +161,8 @@ def time_noop_migrate(*, plain: bool = False) -> float:
 
 
 def main() -> int:
-    django.setup()
+    prepare_database(log)
     from django.conf import settings
-    from django.core.management import call_command
-
-    # One INFO line per pool schema would bury the progress lines.
-    logging.getLogger("tenants.provisioning").setLevel(logging.WARNING)
-    logging.getLogger("tenants.migration_executor").setLevel(logging.WARNING)
-
-    database = settings.DATABASES["default"]
-    host = database.get("HOST") or database.get("OPTIONS", {}).get("host") or "default socket"
-    log(f"database {database['NAME']} on {host}")
-    started = time.perf_counter()
-    call_command("bootstrap_platform", verbosity=0, stdout=sys.stderr)
-    log(f"bootstrap_platform: {time.perf_counter() - started:.1f}s")
 
     run_id = secrets.token_hex(3)
     result: dict = {"bench": "provisioning"}
