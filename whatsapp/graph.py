@@ -87,6 +87,18 @@ def message_templates(waba_id: str, token: str) -> list[dict]:
             return templates
 
 
+def upload_media(phone_number_id: str, token: str, filename: str, content: bytes, mime_type: str) -> str:
+    """Uploads a file for sending; returns WhatsApp's media id."""
+    result = _call(
+        "POST",
+        f"{phone_number_id}/media",
+        token,
+        data={"messaging_product": "whatsapp", "type": mime_type},
+        files={"file": (filename, content, mime_type)},
+    )
+    return result["id"]
+
+
 def media_url(media_id: str, token: str) -> dict:
     return _call("GET", media_id, token)
 

@@ -83,6 +83,52 @@ def send_text(
     return _queue(conversation, body, text=text, kind=body["type"], author_id=author_id, automated=automated)
 
 
+# What WhatsApp accepts, by the message type it becomes (sizes from Meta's media limits).
+ATTACHMENT_TYPES = {
+    "image/jpeg": ("image", 5), "image/png": ("image", 5),
+    "application/pdf": ("document", 100), "text/plain": ("document", 100),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("document", 100),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("document", 100),
+    "video/mp4": ("video", 16), "audio/mpeg": ("audio", 16), "audio/ogg": ("audio", 16),
+}  # fmt: skip
+
+
+def send_attachment(conversation: Conversation, *, filename: str, content: bytes, mime_type: str, caption: str = "",
+                    author_id: int | None = None) -> Message:  # fmt: skip
+    """Uploads a photo or document to WhatsApp and queues it (inside the 24-hour window only)."""
+    kind, max_mb = ATTACHMENT_TYPES.get(mime_type, (None, 0))
+    if kind is None:
+        raise SendRefused(_("WhatsApp cannot send this kind of file; use a photo (JPEG, PNG) or a PDF."), field="file")
+    if len(content) > max_mb * 1024 * 1024:
+        raise SendRefused(_("This file is larger than WhatsApp allows (%(mb)d MB).") % {"mb": max_mb}, field="file")
+    contact = conversation.contact
+    if not window_open(contact):
+        raise SendRefused(_("More than 24 hours since the customer wrote: use a template."), code="window_closed")
+    account = shop_account()
+    if account is None:
+        raise SendRefused(_("WhatsApp is not connected: connect it in Settings."), code="not_connected")
+    try:
+        media_id = graph.upload_media(account.phone_number_id, account.access_token, filename, content, mime_type)
+    except graph.GraphError as error:
+        raise SendRefused(
+            str(meaning(error.code, error.http_status, error.message).reason), code="upload_failed"
+        ) from error
+    media = {"id": media_id, **({"caption": caption[:1024]} if caption and kind != "audio" else {})}
+    if kind == "document":
+        media["filename"] = filename[:240]
+    body = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        **_recipient(contact),
+        "type": kind,
+        kind: media,
+    }
+    message = _queue(conversation, body, text=caption or filename, kind=kind, author_id=author_id, automated=False)
+    Message.objects.filter(pk=message.pk).update(media_id=media_id)
+    message.media_id = media_id
+    return message
+
+
 def send_template(
     conversation: Conversation, template: MessageTemplate, parameters: list[str], *, author_id: int | None = None
 ) -> Message:

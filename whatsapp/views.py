@@ -165,6 +165,27 @@ def note(request, conversation_id: int):
     return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    request={"multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"},
+                                                                      "caption": {"type": "string"}}}},
+    responses={201: MessageSerializer},
+    tags=["inbox"],
+)  # fmt: skip
+@api_view(["POST"])
+@permission_classes([IsShopMember])
+def attachment(request, conversation_id: int):
+    """A photo or document for the customer, uploaded to WhatsApp and sent inside the service window."""
+    found = _conversation(conversation_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ServiceError(_("Choose a file to send."), field="file")
+    message = outbound.send_attachment(
+        found, filename=upload.name, content=upload.read(), mime_type=upload.content_type or "",
+        caption=str(request.data.get("caption", "")), author_id=_actor_id(request),
+    )  # fmt: skip
+    return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
 @extend_schema(request=TemplateSendSerializer, responses={201: MessageSerializer}, tags=["inbox"])
 @api_view(["POST"])
 @permission_classes([IsShopMember])
@@ -202,7 +223,7 @@ def mark_read(request, conversation_id: int):
 @api_view(["GET"])
 @permission_classes([IsShopMember])
 def message_media(request, message_id: int):
-    """The photo, document or voice note of a customer's message, through the shop's WhatsApp token."""
+    """The photo, document or voice note of a message, fetched through the shop's WhatsApp token."""
     message = get_object_or_404(Message, pk=message_id)
     account = outbound.shop_account()
     if not message.media_id or account is None:

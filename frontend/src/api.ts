@@ -784,6 +784,7 @@ export const endpoints = {
   messages: (id: number, beforeId?: number | null) =>
     api.get<MessagePage>(`/api/inbox/conversations/${id}/messages/${beforeId ? `?before_id=${beforeId}` : ""}`),
   sendMessage: (id: number, text: string) => api.post<Message>(`/api/inbox/conversations/${id}/messages/`, { text }),
+  sendAttachment: (id: number, form: FormData) => api.upload<Message>(`/api/inbox/conversations/${id}/attachments/`, form),
   addNote: (id: number, text: string) => api.post<Message>(`/api/inbox/conversations/${id}/notes/`, { text }),
   sendTemplate: (id: number, template_id: number, parameters: string[]) =>
     api.post<Message>(`/api/inbox/conversations/${id}/template/`, { template_id, parameters }),

@@ -31,6 +31,7 @@ api = [
     path("inbox/conversations/<int:conversation_id>/messages/", whatsapp.messages),
     path("inbox/conversations/<int:conversation_id>/notes/", whatsapp.note),
     path("inbox/conversations/<int:conversation_id>/template/", whatsapp.send_template),
+    path("inbox/conversations/<int:conversation_id>/attachments/", whatsapp.attachment),
     path("inbox/conversations/<int:conversation_id>/read/", whatsapp.mark_read),
     path("inbox/messages/<int:message_id>/media/", whatsapp.message_media),
     path("inbox/stream/", whatsapp.stream),

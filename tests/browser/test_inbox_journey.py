@@ -1,5 +1,6 @@
 """A customer writes from the simulator's phone page; staff answer from the live inbox, in real browsers."""
 
+import base64
 import re
 import time
 
@@ -11,6 +12,9 @@ from tests.support.channel import NUMBER
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db]
 CUSTOMER = "6281298765432"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def test_customer_gets_the_greeting_and_the_agent_answers_live(browser, whatsapp_stack, screenshots):
@@ -60,5 +64,14 @@ def test_customer_gets_the_greeting_and_the_agent_answers_live(browser, whatsapp
     expect(ours).to_have_attribute("data-status", re.compile("delivered|read"), timeout=5000)
     screenshots.take(phone, "customer-sees-reply")
     screenshots.take(dashboard, "agent-sees-ticks")
+
+    # A photo with a caption, from the paperclip.
+    dashboard.get_by_test_id("reply-text").fill("Ini fotonya kak")
+    dashboard.get_by_test_id("reply-attach-file").set_input_files(
+        {"name": "gamis.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    photo = phone.locator("[data-testid=phone-msg][data-direction=in][data-type=image]")
+    expect(photo).to_contain_text("Ini fotonya kak", timeout=5000)
+    screenshots.take(phone, "customer-gets-photo")
 
     assert greeting_after < 2.0, f"the greeting took {greeting_after:.2f} s"

@@ -131,3 +131,24 @@ def test_whatsapps_throughput_limit_130429_is_retried_until_sent(stack):
         sim_call(stack.sim, "POST", "/_sim/numbers", {"phone_number_id": NUMBER, "throughput_mps": 80})
     assert done and not stack.messages(pk__in=ids, status="failed")
     assert sim_call(stack.sim, "GET", "/_sim/stats")["rate_limited"] > before  # WhatsApp did say 130429
+
+
+def test_an_agent_sends_a_photo_and_the_customer_receives_it(stack):
+    import base64
+
+    stack.say("6281266665555", "ada foto yang hitam?")
+    conversation = eventually(lambda: stack.messages(conversation__contact__wa_id="6281266665555", direction="in"))
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    agent = stack.staff(stack.world.agent)
+    url = f"/api/inbox/conversations/{conversation[0].conversation_id}/attachments/"
+    sent = agent.post(url, files={"file": ("gamis-hitam.png", png, "image/png")}, data={"caption": "Yang hitam kak"})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["type"] == "image"
+    received = eventually(
+        lambda: [m for m in stack.phone("6281266665555") if m["direction"] == "in" and m["type"] == "image"]
+    )
+    assert received and received[0]["text"] == "Yang hitam kak"
+    refused = agent.post(url, files={"file": ("virus.exe", b"MZ", "application/x-msdownload")})
+    assert refused.status_code == 400 and "file" in refused.json()

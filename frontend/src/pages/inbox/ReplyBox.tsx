@@ -45,6 +45,27 @@ export function ReplyBox({
   const [pickerClosed, setPickerClosed] = useState(false);
   const [active, setActive] = useState(0);
   const textarea = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  /** Sends a photo or document, with the typed text as its caption. */
+  async function attach(file: File) {
+    setSending(true);
+    setAlert([]);
+    const form = new FormData();
+    form.append("file", file);
+    form.append("caption", text.trim());
+    try {
+      const message = await endpoints.sendAttachment(conversation.id, form);
+      setText("");
+      onSent(message);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "window_closed") onWindowClosed();
+      setAlert(splitErrors(err, [], t).alert);
+    } finally {
+      setSending(false);
+      if (fileInput.current) fileInput.current.value = "";
+    }
+  }
 
   const slash = slashQuery(text, caret);
   const options = useMemo(() => (slash ? filterQuickReplies(quickReplies, slash.query) : []), [slash?.query, quickReplies]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -193,6 +214,32 @@ export function ReplyBox({
               onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? text.length)}
               onKeyDown={onKeyDown}
             />
+            {!note ? (
+              <>
+                <input
+                  ref={fileInput}
+                  type="file"
+                  accept="image/jpeg,image/png,application/pdf"
+                  className="visually-hidden"
+                  data-testid="reply-attach-file"
+                  onChange={(e) => {
+                    const file = e.target.files?.[0];
+                    if (file) void attach(file);
+                  }}
+                />
+                <button
+                  type="button"
+                  className="btn btn-ghost"
+                  disabled={sending}
+                  aria-label={t("inbox.attach")}
+                  title={t("inbox.attach")}
+                  data-testid="reply-attach"
+                  onClick={() => fileInput.current?.click()}
+                >
+                  📎
+                </button>
+              </>
+            ) : null}
             <button type="submit" className="btn btn-primary" disabled={sending || !text.trim()} data-testid="reply-send">
               <Icon name="send" />
               <span>{note ? t("inbox.addNote") : t("inbox.send")}</span>
