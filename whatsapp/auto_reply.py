@@ -86,6 +86,9 @@ def answer(message: Message) -> Message | None:
     if rule is None or not _claim_cooldown(rule, contact, now):
         return None
     try:
-        return send_text(conversation, rule.reply_text, automated=True, buttons=rule.reply_buttons or None)
+        return send_text(
+            conversation, rule.reply_text, automated=True, buttons=rule.reply_buttons or None,
+            list_menu=rule.reply_list or None,
+        )  # fmt: skip
     except SendRefused:
         return None

@@ -95,6 +95,11 @@ class AutoReplyRule(models.Model):
     keywords = models.JSONField(default=list, blank=True)
     reply_text = models.TextField()
     reply_buttons = models.JSONField(default=list, blank=True, help_text="Up to 3 button titles")
+    reply_list = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='A list menu: {"button": "Pilih", "rows": ["Gamis", "Hijab", ...]} (≤ 10 rows)',
+    )
     priority = models.PositiveSmallIntegerField(default=100, help_text="Lower runs first")
     cooldown_minutes = models.PositiveIntegerField(default=60)
     active = models.BooleanField(default=True)

@@ -55,8 +55,9 @@ def send_text(
     author_id: int | None = None,
     automated: bool = False,
     buttons: list[str] | None = None,
+    list_menu: dict | None = None,
 ) -> Message:
-    """Queues a free-form message (plain or with reply buttons); only inside the 24-hour window."""
+    """Queues a free-form message (plain, with reply buttons or a list menu); only inside the 24-hour window."""
     text = text.strip()
     if not text:
         raise SendRefused(_("Type a message first."), field="text")
@@ -64,7 +65,20 @@ def send_text(
     if not window_open(contact):
         raise SendRefused(_("More than 24 hours since the customer wrote: use a template."), code="window_closed")
     body = {"messaging_product": "whatsapp", "recipient_type": "individual", **_recipient(contact)}
-    if buttons:
+    if list_menu and list_menu.get("rows"):
+        rows = [{"id": f"r{n}", "title": title[:24]} for n, title in enumerate(list_menu["rows"][:10], 1)]
+        body |= {
+            "type": "interactive",
+            "interactive": {
+                "type": "list",
+                "body": {"text": text},
+                "action": {
+                    "button": (list_menu.get("button") or "Menu")[:20],
+                    "sections": [{"title": "Menu", "rows": rows}],
+                },
+            },
+        }
+    elif buttons:
         body |= {
             "type": "interactive",
             "interactive": {

@@ -113,6 +113,7 @@ class AutoReplyRuleSerializer(serializers.ModelSerializer):
             "keywords",
             "reply_text",
             "reply_buttons",
+            "reply_list",
             "priority",
             "cooldown_minutes",
             "active",
@@ -132,8 +133,23 @@ class AutoReplyRuleSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Up to 3 buttons of at most 20 characters.")
         return buttons
 
+    def validate_reply_list(self, menu):
+        if not menu:
+            return {}
+        rows = menu.get("rows") if isinstance(menu, dict) else None
+        button = menu.get("button", "") if isinstance(menu, dict) else ""
+        if (
+            not isinstance(rows, list) or not 0 < len(rows) <= 10
+            or any(not isinstance(r, str) or not 0 < len(r.strip()) <= 24 for r in rows)
+            or not isinstance(button, str) or not 0 < len(button.strip()) <= 20
+        ):  # fmt: skip
+            raise serializers.ValidationError("A list needs a button label (≤ 20 characters) and 1–10 rows of ≤ 24.")
+        return {"button": button.strip(), "rows": [r.strip() for r in rows]}
+
     def validate(self, attrs):
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        if attrs.get("reply_buttons") and attrs.get("reply_list"):
+            raise serializers.ValidationError({"reply_list": ["Use buttons or a list, not both."]})
         keywords = attrs.get("keywords", getattr(self.instance, "keywords", []))
         if kind == AutoReplyRule.Kind.KEYWORD and not keywords:
             raise serializers.ValidationError({"keywords": ["Add at least one keyword."]})

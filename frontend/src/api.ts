@@ -186,6 +186,8 @@ export interface AutoReplyRule {
   keywords: string[];
   reply_text: string;
   reply_buttons: string[];
+  /** A list menu instead of buttons: `{button, rows}` (≤ 10 rows of ≤ 24 characters), or `{}`. */
+  reply_list?: { button?: string; rows?: string[] };
   priority: number;
   cooldown_minutes: number;
   active: boolean;

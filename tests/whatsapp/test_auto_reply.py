@@ -100,3 +100,21 @@ def test_the_rule_tester_api(wa_a, in_schema):
     assert hit.json()["reply_text"] == "Ongkir 10rb"
     miss = client.post("/api/whatsapp/auto-replies/test/", {"text": "terima kasih"}, content_type="application/json")
     assert miss.json() == {"rule": None, "reply_text": None}
+
+
+def test_a_rule_can_answer_with_a_list_menu(shop, wa_a):
+    owner = wa_a.client(wa_a.owner)
+    created = owner.post("/api/whatsapp/auto-replies/", {
+        "name": "Katalog", "kind": "keyword", "keywords": ["katalog"], "reply_text": "Mau lihat yang mana kak?",
+        "reply_list": {"button": "Pilih koleksi", "rows": ["Gamis", "Hijab", "Mukena"]},
+    }, content_type="application/json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    too_long = owner.post("/api/whatsapp/auto-replies/", {
+        "name": "x", "kind": "keyword", "keywords": ["x"], "reply_text": "x",
+        "reply_list": {"button": "Pilih", "rows": ["Koleksi lebaran paling baru 2026"]},
+    }, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert too_long.status_code == 400 and "reply_list" in too_long.json()
+    reply = auto_reply.answer(inbound("ada katalog?"))
+    interactive = reply.payload["interactive"]
+    assert interactive["type"] == "list" and interactive["action"]["button"] == "Pilih koleksi"
+    assert [row["title"] for row in interactive["action"]["sections"][0]["rows"]] == ["Gamis", "Hijab", "Mukena"]

@@ -10,7 +10,9 @@ import { useI18n, type TKey } from "../../i18n";
 import { useSession, useShop } from "../../session";
 
 const KINDS: RuleKind[] = ["greeting", "keyword", "away"];
-const RULE_FIELDS = ["name", "kind", "keywords", "reply_text", "reply_buttons", "priority", "cooldown_minutes", "active"] as const;
+const RULE_FIELDS = ["name", "kind", "keywords", "reply_text", "reply_buttons", "reply_list", "priority", "cooldown_minutes", "active"] as const;
+export const MAX_LIST_ROWS = 10;
+export const MAX_ROW_CHARS = 24;
 export const MAX_BUTTONS = 3;
 export const MAX_BUTTON_CHARS = 20;
 
@@ -20,12 +22,14 @@ interface RuleForm {
   keywords: string;
   reply_text: string;
   reply_buttons: string;
+  list_button: string;
+  list_rows: string;
   priority: string;
   cooldown_minutes: string;
   active: boolean;
 }
 
-const EMPTY_RULE: RuleForm = { name: "", kind: "keyword", keywords: "", reply_text: "", reply_buttons: "", priority: "10", cooldown_minutes: "0", active: true };
+const EMPTY_RULE: RuleForm = { name: "", kind: "keyword", keywords: "", reply_text: "", reply_buttons: "", list_button: "", list_rows: "", priority: "10", cooldown_minutes: "0", active: true };
 
 export function splitList(value: string): string[] {
   return value
@@ -41,6 +45,8 @@ function toForm(rule: AutoReplyRule): RuleForm {
     keywords: (rule.keywords ?? []).join(", "),
     reply_text: rule.reply_text,
     reply_buttons: (rule.reply_buttons ?? []).join(", "),
+    list_button: rule.reply_list?.button ?? "",
+    list_rows: (rule.reply_list?.rows ?? []).join(", "),
     priority: String(rule.priority ?? 0),
     cooldown_minutes: String(rule.cooldown_minutes ?? 0),
     active: rule.active,
@@ -86,6 +92,9 @@ function RulesCard() {
     const buttons = splitList(form.reply_buttons);
     if (buttons.length > MAX_BUTTONS) errors.reply_buttons = [t("rules.tooManyButtons", { max: MAX_BUTTONS })];
     else if (buttons.some((b) => b.length > MAX_BUTTON_CHARS)) errors.reply_buttons = [t("rules.buttonTooLong", { max: MAX_BUTTON_CHARS })];
+    const rows = splitList(form.list_rows);
+    if (rows.length > MAX_LIST_ROWS || rows.some((r) => r.length > MAX_ROW_CHARS)) errors.reply_list = [t("rules.listRowsInvalid", { max: MAX_LIST_ROWS, chars: MAX_ROW_CHARS })];
+    else if (rows.length && !form.list_button.trim()) errors.reply_list = [t("rules.listButtonRequired")];
     if (form.kind === "keyword" && splitList(form.keywords).length === 0) errors.keywords = [t("rules.keywordsRequired")];
     return errors;
   }
@@ -103,6 +112,7 @@ function RulesCard() {
       keywords: form.kind === "keyword" ? splitList(form.keywords) : [],
       reply_text: form.reply_text,
       reply_buttons: splitList(form.reply_buttons),
+      reply_list: splitList(form.list_rows).length ? { button: form.list_button.trim(), rows: splitList(form.list_rows) } : {},
       priority: Number(form.priority) || 0,
       cooldown_minutes: Number(form.cooldown_minutes) || 0,
       active: form.active,
@@ -210,6 +220,28 @@ function RulesCard() {
             hint={t("rules.buttonsHint", { max: MAX_BUTTONS, chars: MAX_BUTTON_CHARS })}
             autoComplete="off"
           />
+          <div className="form-grid form-grid-3">
+            <Field
+              id="rule_list_button"
+              label={t("rules.listButton")}
+              optionalLabel={t("common.optional")}
+              value={form.list_button}
+              onChange={set("list_button")}
+              data-testid="rule-list-button"
+              autoComplete="off"
+            />
+            <Field
+              id="rule_list_rows"
+              label={t("rules.listRows")}
+              optionalLabel={t("common.optional")}
+              value={form.list_rows}
+              onChange={set("list_rows")}
+              errors={fieldErrors.reply_list}
+              data-testid="rule-list-rows"
+              hint={t("rules.listRowsHint", { max: MAX_LIST_ROWS, chars: MAX_ROW_CHARS })}
+              autoComplete="off"
+            />
+          </div>
           <div className="form-grid form-grid-3">
             <Field id="rule_priority" type="number" label={t("rules.priority")} value={form.priority} onChange={set("priority")} errors={fieldErrors.priority} data-testid="rule-priority" hint={t("rules.priorityHint")} />
             <Field id="rule_cooldown" type="number" min={0} label={t("rules.cooldown")} value={form.cooldown_minutes} onChange={set("cooldown_minutes")} errors={fieldErrors.cooldown_minutes} data-testid="rule-cooldown" />

@@ -219,6 +219,7 @@ describe("Settings > Auto-reply", () => {
       keywords: ["alamat", "lokasi"],
       reply_text: "Jl. Melati 1",
       reply_buttons: ["Peta", "Jam buka"],
+      reply_list: {},
       priority: 3,
       cooldown_minutes: 30,
       active: true,
@@ -337,5 +338,33 @@ describe("Settings > Quick replies", () => {
 
   it("toShortcut makes a slug", () => {
     expect(toShortcut(" /Ongkir Jawa! ")).toBe("ongkir-jawa");
+  });
+});
+
+describe("Settings > Auto-reply list menus", () => {
+  beforeEach(() => {
+    document.cookie = "csrftoken=tok; path=/";
+  });
+
+  it("sends a list menu instead of buttons and asks for the list's button label", async () => {
+    const created = { id: 9, name: "Katalog", kind: "keyword", keywords: ["katalog"], reply_text: "Pilih kak", reply_buttons: [], reply_list: { button: "Koleksi", rows: ["Gamis", "Hijab"] }, priority: 10, cooldown_minutes: 0, active: true };
+    const { calls } = mockFetch(ruleRoutes({ "POST /api/whatsapp/auto-replies/": { status: 201, body: created } }));
+    const user = userEvent.setup();
+    renderApp(shopConfig({ locale: "en" }), "/settings/auto-replies");
+    await user.type(await screen.findByTestId("rule-name"), "Katalog");
+    await user.selectOptions(screen.getByTestId("rule-kind"), "keyword");
+    await user.type(screen.getByTestId("rule-keywords"), "katalog");
+    await user.type(screen.getByTestId("rule-reply"), "Pilih kak");
+    await user.type(screen.getByTestId("rule-list-rows"), "Gamis, Hijab");
+    await user.click(screen.getByTestId("rule-save"));
+    expect(await screen.findByText("Give the list button a label.")).toBeInTheDocument();
+    expect(calls.some((c) => c.method === "POST" && c.url === "/api/whatsapp/auto-replies/")).toBe(false);
+    await user.type(screen.getByTestId("rule-list-button"), "Koleksi");
+    await user.click(screen.getByTestId("rule-save"));
+    await screen.findByTestId("rule-row-9");
+    expect(calls.find((c) => c.method === "POST" && c.url === "/api/whatsapp/auto-replies/")?.body).toMatchObject({
+      reply_list: { button: "Koleksi", rows: ["Gamis", "Hijab"] },
+      reply_buttons: [],
+    });
   });
 });
