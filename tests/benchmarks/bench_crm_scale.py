@@ -474,7 +474,7 @@ def trigram_index(schema: str) -> bool:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = 'contact_name_trgm'", [schema]
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = 'contact_name_upper_trgm'", [schema]
         )
         return cursor.fetchone()[0] == 1
 
