@@ -37,7 +37,7 @@ class DealCardSerializer(serializers.ModelSerializer):
         model = Deal
         fields = [
             "id", "title", "value", "currency", "contact", "owner_id", "owner_name", "expected_close", "position",
-            "created_at",
+            "stage_id", "created_at",
         ]  # fmt: skip
 
     def get_owner_name(self, deal) -> str | None:

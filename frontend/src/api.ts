@@ -455,6 +455,7 @@ export interface Deal {
   owner_name: string | null;
   expected_close: string | null;
   position: number;
+  stage_id?: number;
   created_at: string;
 }
 
@@ -861,6 +862,7 @@ export const endpoints = {
   saveOrderNotifications: (data: OrderNotifications) => api.put<OrderNotifications>("/api/crm/order-notifications/", data),
 
   /* CRM: pipeline */
+  contactDeals: (contact_id: number) => api.get<{ results: Deal[]; next: number | null }>(`/api/crm/deals/${query({ contact_id })}`),
   board: (owner_id?: number | null) => api.get<{ stages: BoardStage[] }>(`/api/crm/deals/board/${query({ owner_id })}`),
   createDeal: (data: DealPayload) => api.post<DealDetail>("/api/crm/deals/", data),
   deal: (id: number) => api.get<DealDetail>(`/api/crm/deals/${id}/`),

@@ -210,8 +210,11 @@ export function ContactDetailPage() {
       (page) => setOrders(page?.results ?? []),
       () => setOrders([]),
     );
-    endpoints.board().then(
-      (board) => setDeals((board?.stages ?? []).flatMap((s) => s.deals.filter((d) => d.contact?.id === contactId).map((d) => ({ ...d, stage: s.name })))),
+    Promise.all([endpoints.contactDeals(contactId), endpoints.stages()]).then(
+      ([page, stages]) => {
+        const names = new Map(stages.map((s) => [s.id, s.name]));
+        setDeals((page?.results ?? []).map((d) => ({ ...d, stage: names.get(d.stage_id ?? -1) ?? "" })));
+      },
       () => setDeals([]),
     );
   }, [contactId]);
