@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from crm.models import Contact
@@ -120,8 +121,10 @@ def _inbound(message: dict, profiles: dict) -> Message | None:
             )
     except IntegrityError:
         return None  # a duplicate delivery: stored once already
-    Contact.objects.filter(pk=contact.pk).filter(last_inbound_at__isnull=True).update(last_inbound_at=sent_at)
-    Contact.objects.filter(pk=contact.pk, last_inbound_at__lt=sent_at).update(last_inbound_at=sent_at)
+    # Later of the stored and this message's time: deliveries come out of order.
+    Contact.objects.filter(pk=contact.pk).update(
+        last_inbound_at=Greatest(Coalesce("last_inbound_at", sent_at), sent_at)
+    )
     Conversation.objects.filter(pk=conversation.pk).update(
         unread_count=F("unread_count") + 1,
         status=Conversation.Status.OPEN,

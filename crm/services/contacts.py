@@ -315,20 +315,29 @@ def upsert_whatsapp_contact(*, wa_id: str | None, business_user_id: str | None, 
     lookups = [lookup for lookup in lookups if lookup]
     if not lookups:
         raise ValueError("a WhatsApp contact needs a wa_id or a business-scoped user id")
+    phone_of_wa_id = e164_from_wa_id(wa_id) if wa_id else None
+    identities = Q()
+    for lookup in lookups:
+        identities |= Q(**lookup)
+    if phone_of_wa_id:
+        identities |= Q(phone=phone_of_wa_id)
     for _attempt in range(3):
-        contact = next((c for lookup in lookups if (c := Contact.objects.filter(**lookup).first())), None)
-        if contact is None and wa_id and (phone := e164_from_wa_id(wa_id)):
-            contact = Contact.objects.filter(phone=phone).first()
+        # One query for every identity; a WhatsApp id match wins over a phone match.
+        found = list(Contact.objects.filter(identities)[:3])
+        contact = (
+            next((c for c in found if wa_id and c.wa_id == wa_id), None)
+            or next((c for c in found if business_user_id and c.business_user_id == business_user_id), None)
+            or (found[0] if found else None)
+        )
         if contact is not None:
             return _complete(contact, wa_id=wa_id, business_user_id=business_user_id, name=name)
-        phone = e164_from_wa_id(wa_id) if wa_id else None
         try:
             with transaction.atomic():
                 created = Contact.objects.create(
                     wa_id=wa_id,
                     business_user_id=business_user_id,
-                    phone=phone,
-                    phone_digits=national_digits(phone),
+                    phone=phone_of_wa_id,
+                    phone_digits=national_digits(phone_of_wa_id),
                     name=name,
                     source=Contact.Source.WHATSAPP,
                 )
