@@ -36,3 +36,28 @@ export function errorMessage(err: unknown, t: I18nValue["t"]): string {
   }
   return t("error.generic");
 }
+
+/**
+ * Loads a list into state for an effect: a failure shows as an empty list plus its message, and a
+ * response arriving after unmount is dropped. Returns the effect's cleanup.
+ */
+export function loadList<T>(
+  request: Promise<T[]>,
+  setList: (list: T[]) => void,
+  setError: (message: string) => void,
+  t: I18nValue["t"],
+): () => void {
+  let cancelled = false;
+  request
+    .then((list) => {
+      if (!cancelled) setList(list);
+    })
+    .catch((err) => {
+      if (cancelled) return;
+      setList([]);
+      setError(errorMessage(err, t));
+    });
+  return () => {
+    cancelled = true;
+  };
+}

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { endpoints, WEEKDAYS, type AutoReplyPayload, type AutoReplyRule, type BusinessHours, type RuleKind, type RuleTestResult, type Weekday } from "../../api";
 import { Alert, ErrorAlert } from "../../components/Alert";
-import { errorMessage, splitErrors } from "../../components/errors";
+import { errorMessage, loadList, splitErrors } from "../../components/errors";
 import { Field } from "../../components/Field";
 import { Spinner } from "../../components/Spinner";
 import { DEFAULT_TIMEZONE } from "../../config";
@@ -69,18 +69,7 @@ function RulesCard() {
   const [busyId, setBusyId] = useState<number | null>(null);
 
   useEffect(() => {
-    let cancelled = false;
-    endpoints
-      .autoReplies()
-      .then((list) => !cancelled && setRules(list))
-      .catch((err) => {
-        if (cancelled) return;
-        setRules([]);
-        setError(errorMessage(err, t));
-      });
-    return () => {
-      cancelled = true;
-    };
+    return loadList(endpoints.autoReplies(), setRules, setError, t);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 

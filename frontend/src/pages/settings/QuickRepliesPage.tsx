@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { endpoints, type QuickReply } from "../../api";
 import { Alert, ErrorAlert } from "../../components/Alert";
-import { errorMessage, splitErrors } from "../../components/errors";
+import { errorMessage, loadList, splitErrors } from "../../components/errors";
 import { Field } from "../../components/Field";
 import { Spinner } from "../../components/Spinner";
 import { useI18n } from "../../i18n";
@@ -29,18 +29,7 @@ export function QuickRepliesPage() {
   const [busyId, setBusyId] = useState<number | null>(null);
 
   useEffect(() => {
-    let cancelled = false;
-    endpoints
-      .quickReplies()
-      .then((list) => !cancelled && setItems(list))
-      .catch((err) => {
-        if (cancelled) return;
-        setItems([]);
-        setError(errorMessage(err, t));
-      });
-    return () => {
-      cancelled = true;
-    };
+    return loadList(endpoints.quickReplies(), setItems, setError, t);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 

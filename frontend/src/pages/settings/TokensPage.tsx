@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { endpoints, type ApiToken, type CreatedApiToken } from "../../api";
 import { Alert, ErrorAlert } from "../../components/Alert";
 import { CopyBox } from "../../components/CopyBox";
-import { errorMessage, splitErrors } from "../../components/errors";
+import { errorMessage, loadList, splitErrors } from "../../components/errors";
 import { Field } from "../../components/Field";
 import { Spinner } from "../../components/Spinner";
 import { useI18n } from "../../i18n";
@@ -24,18 +24,7 @@ export function TokensPage() {
 
   useEffect(() => {
     if (!canManage) return;
-    let cancelled = false;
-    endpoints
-      .tokens()
-      .then((list) => !cancelled && setTokens(list))
-      .catch((err) => {
-        if (cancelled) return;
-        setTokens([]);
-        setError(errorMessage(err, t));
-      });
-    return () => {
-      cancelled = true;
-    };
+    return loadList(endpoints.tokens(), setTokens, setError, t);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [canManage]);
 
