@@ -9,6 +9,8 @@ from functools import cache
 import httpx
 from django.conf import settings
 
+from .errors import meaning
+
 
 @dataclass
 class GraphError(Exception):
@@ -19,6 +21,11 @@ class GraphError(Exception):
 
     def __str__(self) -> str:
         return f"Graph API error {self.code} (HTTP {self.http_status}): {self.message}"
+
+    @property
+    def reason(self) -> str:
+        """What the failure means for the shop, in plain words and the active language."""
+        return str(meaning(self.code, self.http_status, self.message).reason)
 
 
 @cache

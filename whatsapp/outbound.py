@@ -124,9 +124,7 @@ def send_attachment(conversation: Conversation, *, filename: str, content: bytes
     try:
         media_id = graph.upload_media(account.phone_number_id, account.access_token, filename, content, mime_type)
     except graph.GraphError as error:
-        raise SendRefused(
-            str(meaning(error.code, error.http_status, error.message).reason), code="upload_failed"
-        ) from error
+        raise SendRefused(error.reason, code="upload_failed") from error
     media = {"id": media_id, **({"caption": caption[:1024]} if caption and kind != "audio" else {})}
     if kind == "document":
         media["filename"] = filename[:240]

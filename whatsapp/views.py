@@ -231,9 +231,7 @@ def message_media(request, message_id: int):
     try:
         content, mime_type = media.fetch(account, message.media_id)
     except graph.GraphError as error:
-        from .errors import meaning
-
-        reason = str(meaning(error.code, error.http_status, error.message).reason)
+        reason = error.reason
         return Response({"detail": reason, "code": error.code}, status=status.HTTP_502_BAD_GATEWAY)
     response = HttpResponse(content, content_type=mime_type)
     response["Cache-Control"] = "private, max-age=86400"
@@ -372,9 +370,7 @@ def sync_templates(request):
     try:
         return Response({"synced": templates.sync(current)})
     except graph.GraphError as error:
-        from .errors import meaning
-
         return Response(
-            {"detail": str(meaning(error.code, error.http_status, error.message).reason), "code": error.code},
+            {"detail": error.reason, "code": error.code},
             status=502,
         )

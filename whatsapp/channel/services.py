@@ -11,7 +11,6 @@ from tenants.activity.services import record_activity
 from tenants.models import Shop
 from tenants.services.errors import ServiceError
 from whatsapp import graph
-from whatsapp.errors import meaning
 
 from . import intake
 from .models import WhatsAppAccount
@@ -60,7 +59,7 @@ def test_connection(account: WhatsAppAccount) -> dict:
     try:
         info = graph.phone_number_info(account.phone_number_id, account.access_token)
     except graph.GraphError as error:
-        reason = str(meaning(error.code, error.http_status, error.message).reason)
+        reason = error.reason
         WhatsAppAccount.objects.filter(pk=account.pk).update(
             status=WhatsAppAccount.Status.ERROR,
             last_error_code=error.code,
