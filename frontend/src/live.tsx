@@ -85,17 +85,15 @@ export function LiveProvider({ children }: { children?: ReactNode }) {
         setMode("polling");
         return;
       }
-      let hadError = false;
       for (const type of LIVE_EVENT_TYPES) {
         source.addEventListener(type, (e) => emit(parseEvent(type, (e as MessageEvent).data)));
       }
       source.onopen = () => {
-        // Events may have been missed while reconnecting: refetch everything once.
-        if (hadError) emit({ type: "poll", conversation_id: null });
-        hadError = false;
+        // The server subscribes before it answers, so from here on nothing is missed; what happened
+        // before (since the page loaded, or while reconnecting) is picked up by one refetch.
+        emit({ type: "poll", conversation_id: null });
       };
       source.onerror = () => {
-        hadError = true;
         // readyState 2 = CLOSED: the browser gave up (e.g. non-200 answer) → poll instead.
         if (source.readyState === 2) {
           source.close();
