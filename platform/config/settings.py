@@ -26,7 +26,12 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 if IS_PRODUCTION:
     missing = [
         name
-        for name, value in (("SECRET_KEY", SECRET_KEY), ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS))
+        for name, value in (
+            ("SECRET_KEY", SECRET_KEY),
+            ("FIELD_ENCRYPTION_KEYS", FIELD_ENCRYPTION_KEYS),
+            ("STRIPE_SECRET_KEY", env("STRIPE_SECRET_KEY", default="")),
+            ("STRIPE_WEBHOOK_SECRET", env("STRIPE_WEBHOOK_SECRET", default="")),
+        )
         if not value
     ]
     if missing:
@@ -241,12 +246,23 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-webhook-intake": {"task": "whatsapp.tasks.requeue_stale_intake", "schedule": 30.0},
     # 02:00 in Jakarta: one dispatcher fans the RFM refresh out over the shops in chunks.
     "refresh-rfm-nightly": {"task": "crm.tasks.refresh_rfm_all_shops", "schedule": crontab(hour=19, minute=0)},
+    "report-usage-to-stripe": {"task": "billing.tasks.report_usage_to_stripe", "schedule": crontab(minute=15)},
+    "release-stale-reservations": {"task": "billing.tasks.release_stale_reservations", "schedule": 3600.0},
 }
 
 # WhatsApp Cloud API (Graph API); development and tests point it at the simulator.
 WHATSAPP_GRAPH_BASE_URL = env("WHATSAPP_GRAPH_BASE_URL", default="http://127.0.0.1:8010")
 WHATSAPP_GRAPH_VERSION = env("WHATSAPP_GRAPH_VERSION", default="v25.0")
 WHATSAPP_DEFAULT_MPS = env.int("WHATSAPP_DEFAULT_MPS", default=80)
+
+# Stripe through the official SDK; development and tests point it at billing/stripe_fake.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_warung_local")
+STRIPE_API_BASE = env(
+    "STRIPE_API_BASE", default="https://api.stripe.com" if IS_PRODUCTION else "http://127.0.0.1:12111"
+)
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_warung_local")
+STRIPE_METER_EVENT_NAME = env("STRIPE_METER_EVENT_NAME", default="whatsapp_usage")
+BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=7)
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

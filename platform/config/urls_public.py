@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from billing.views import stripe_webhook
 from config.health import healthz, readyz
 from console.admin import console_site
 from tenants.views import pages, portal
@@ -13,6 +14,7 @@ urlpatterns = [
     path("readyz", readyz),
     path("console/", console_site.urls),
     path("webhooks/whatsapp/", whatsapp_webhook, name="whatsapp-webhook"),
+    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("api/portal/signup/", portal.signup, name="portal-signup"),
     path("api/portal/subdomain-check/", portal.subdomain_check, name="portal-subdomain-check"),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),

@@ -3,6 +3,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from billing import api as billing
 from config.health import healthz, readyz
 from tenants.views import auth, pages, team
 from whatsapp import views as whatsapp
@@ -49,6 +50,12 @@ api = [
     path("whatsapp/templates/", whatsapp.Templates.as_view({"get": "list"})),
     path("whatsapp/templates/sync/", whatsapp.sync_templates),
     path("crm/", include("crm.urls")),
+    path("billing/", billing.overview),
+    path("billing/subscribe/", billing.subscribe),
+    path("billing/top-up/", billing.top_up),
+    path("billing/portal/", billing.customer_portal),
+    path("billing/preferences/", billing.preferences),
+    path("billing/invoices/", billing.invoices),
     path("schema/", SpectacularAPIView.as_view(urlconf="config.urls_shop"), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

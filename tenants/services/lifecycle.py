@@ -25,3 +25,11 @@ def reactivate_shop(shop: Shop, operator: User) -> None:
     shop.suspended_reason = ""
     shop.save(update_fields=["status", "suspended_at", "suspended_reason"])
     OperatorAction.objects.create(operator=operator, shop=shop, action="shop.reactivated", detail={})
+
+
+def apply_plan(shop: Shop, plan) -> None:
+    """A paid plan started or changed (from billing); a suspended shop stays suspended."""
+    shop.plan = plan
+    if shop.status == Shop.Status.TRIAL and not plan.is_trial_plan:
+        shop.status = Shop.Status.ACTIVE
+    shop.save(update_fields=["plan", "status"])

@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from billing.services import trial_plan
+from billing.plans import trial_plan
 
 from .. import provisioning
 from ..models import Domain, Membership, Role, Shop, User

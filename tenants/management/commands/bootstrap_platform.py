@@ -1,11 +1,12 @@
-"""Brings a database to a working platform: migrations, the portal's host, plans, ready schemas."""
+"""Brings a database to a working platform: migrations, the portal's host, plans, rate card, ready schemas."""
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from billing.services import ensure_default_plans
+from billing import ratecard
+from billing.plans import ensure_default_plans
 from tenants import provisioning
 from tenants.models import Domain, Shop
 
@@ -26,5 +27,6 @@ class Command(BaseCommand):
             )
             Domain.objects.get_or_create(domain=settings.PLATFORM_HOST, defaults={"tenant": public, "is_primary": True})
             ensure_default_plans()
+            ratecard.seed()
         made = provisioning.refill_pool(pool)
         self.stdout.write(f"platform ready on {settings.PLATFORM_DOMAIN}; {made} new ready schema(s)")

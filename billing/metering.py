@@ -1,0 +1,219 @@
+"""The usage ledger: one row per message Meta prices, written from status webhooks, set-based.
+
+Meta charges per delivered message, so a row is written from the first `delivered` or `read` status of a
+message (the `sent` status also carries pricing but a message may still fail). The WhatsApp message id is
+the ledger's unique key: a duplicate or reordered webhook inserts nothing, so it bills nothing. Rollups per
+shop, local day and category are updated in the same statement group, from exactly the rows inserted, so
+they always equal the ledger. A prepaid shop's balance is settled in the same transaction.
+"""
+
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from tenants.models import Shop
+
+from . import wallet
+from .models import LedgerEntry, Plan, UsageRollup
+from .ratecard import RateBook, market_of
+
+BILLING_STATUSES = ("delivered", "read")
+FREE_REASONS = {
+    LedgerEntry.PricingType.FREE_CUSTOMER_SERVICE: "free_customer_service",
+    LedgerEntry.PricingType.FREE_ENTRY_POINT: "free_entry_point",
+}
+
+
+@dataclass
+class ShopTerms:
+    shop_id: int
+    currency: str
+    time_zone: zoneinfo.ZoneInfo
+    markup_percent: Decimal
+    prepaid: bool
+
+
+def current_terms() -> ShopTerms:
+    """The pricing terms of the shop whose schema is active."""
+    shop = connection.tenant
+    if not isinstance(shop, Shop):  # schema_context() sets a stand-in without the shop's fields
+        shop = Shop.objects.get(schema_name=connection.schema_name)
+    plan = Plan.objects.filter(pk=shop.plan_id).first()
+    return ShopTerms(
+        shop_id=shop.pk,
+        currency=getattr(shop, "currency", "IDR") or "IDR",
+        time_zone=zoneinfo.ZoneInfo(getattr(shop, "time_zone", None) or settings.SHOP_DEFAULT_TIME_ZONE),
+        markup_percent=plan.whatsapp_markup_percent if plan else Decimal(0),
+        prepaid=(plan.usage_billing == Plan.UsageBilling.PREPAID) if plan else True,
+    )
+
+
+def _occurred_at(status: dict) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(status.get("timestamp")), tz=UTC)
+    except (TypeError, ValueError):
+        return timezone.now()
+
+
+def record_statuses(statuses: list[dict], *, terms: ShopTerms | None = None, rates: RateBook | None = None) -> int:
+    """Writes the ledger rows the given status webhooks price; returns how many rows were new.
+
+    `statuses` are the `value.statuses` objects of one or more webhooks of the active shop. Statuses
+    without a pricing object are priced from the rate card when they are for one of our templates.
+    """
+    candidates = [s for s in statuses if s.get("status") in BILLING_STATUSES and s.get("id")]
+    if not candidates:
+        return 0
+    terms = terms or current_terms()
+    rates = rates or RateBook()
+    unpriced = {s["id"] for s in candidates if not isinstance(s.get("pricing"), dict)}
+    fallback = _fallback_categories(unpriced) if unpriced else {}
+    rows: dict[str, tuple] = {}
+    for status in candidates:
+        wamid = status["id"]
+        if wamid in rows:
+            continue
+        pricing = status.get("pricing") if isinstance(status.get("pricing"), dict) else None
+        if pricing is None and wamid not in fallback:
+            continue  # a free-form (service) message without pricing: Meta does not bill it
+        occurred_at = _occurred_at(status)
+        day = occurred_at.astimezone(terms.time_zone).date()
+        if pricing is not None:
+            category = str(pricing.get("category") or "service")
+            pricing_type = str(pricing.get("type") or "regular")
+            priced_from = "webhook"
+        else:
+            category, pricing_type = fallback[wamid]
+            priced_from = "rate_card"
+        billed = pricing_type == LedgerEntry.PricingType.REGULAR and category not in ("service",)
+        market = market_of(status.get("recipient_id"))
+        price = rates.price(
+            market=market,
+            category=category,
+            on=day,
+            currency=terms.currency,
+            markup_percent=terms.markup_percent,
+            billed=billed,
+        )
+        rows[wamid] = (
+            wamid, occurred_at, day, category, market, pricing_type, billed, priced_from,
+            price.rate_currency, price.rate, price.fx_rate, price.currency, price.meta_cost, price.price,
+        )  # fmt: skip
+    if not rows:
+        return 0
+    with transaction.atomic():
+        inserted = _insert(terms.shop_id, list(rows.values()))
+        if inserted:
+            _roll_up(terms.shop_id, terms.currency, inserted)
+            if terms.prepaid:
+                wallet.settle_usage(terms.shop_id, [(row[0], row[-1]) for row in inserted])
+    return len(inserted)
+
+
+def _insert(shop_id: int, rows: list[tuple]) -> list[tuple]:
+    """One INSERT for the batch; returns (wamid, day, category, billable, meta_cost, price) of the new rows."""
+    columns = list(zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {LedgerEntry._meta.db_table}
+                (shop_id, wamid, occurred_at, day, category, market, pricing_type, billable, priced_from,
+                 rate_currency, rate, fx_rate, currency, meta_cost, price)
+            SELECT %s, * FROM unnest(
+                %s::varchar[], %s::timestamptz[], %s::date[], %s::varchar[], %s::varchar[], %s::varchar[],
+                %s::boolean[], %s::varchar[], %s::varchar[], %s::numeric[], %s::numeric[], %s::varchar[],
+                %s::numeric[], %s::numeric[])
+            ON CONFLICT (wamid) DO NOTHING
+            RETURNING wamid, day, category, billable, meta_cost, price
+            """,
+            [shop_id, *[list(column) for column in columns]],
+        )
+        return cursor.fetchall()
+
+
+def _roll_up(shop_id: int, currency: str, inserted: list[tuple]) -> None:
+    sums: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, Decimal(0), Decimal(0)])
+    for _wamid, day, category, billable, meta_cost, price in inserted:
+        total = sums[(day, category)]
+        total[0] += 1
+        total[1] += 1 if billable else 0
+        total[2] += meta_cost
+        total[3] += price
+    keys = sorted(sums)  # a fixed order: concurrent batches lock rollup rows without deadlocking
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {UsageRollup._meta.db_table}
+                (shop_id, currency, day, category, messages, billable_messages, meta_cost, price)
+            SELECT %s, %s, * FROM unnest(%s::date[], %s::varchar[], %s::bigint[], %s::bigint[],
+                                         %s::numeric[], %s::numeric[])
+            ON CONFLICT (shop_id, day, category) DO UPDATE SET
+                messages = {UsageRollup._meta.db_table}.messages + EXCLUDED.messages,
+                billable_messages = {UsageRollup._meta.db_table}.billable_messages + EXCLUDED.billable_messages,
+                meta_cost = {UsageRollup._meta.db_table}.meta_cost + EXCLUDED.meta_cost,
+                price = {UsageRollup._meta.db_table}.price + EXCLUDED.price
+            """,
+            [
+                shop_id,
+                currency,
+                [day for day, _ in keys],
+                [category for _, category in keys],
+                [sums[key][0] for key in keys],
+                [sums[key][1] for key in keys],
+                [sums[key][2] for key in keys],
+                [sums[key][3] for key in keys],
+            ],
+        )
+
+
+def _fallback_categories(wamids: set[str]) -> dict[str, tuple[str, str]]:
+    """Category and pricing type of our own template messages, for statuses that came without pricing.
+
+    A utility template sent inside the customer-service window is free, as Meta prices it.
+    """
+    from whatsapp.models import Message, MessageTemplate
+    from whatsapp.outbound import SERVICE_WINDOW
+
+    messages = Message.objects.filter(wamid__in=wamids, type="template").select_related("conversation__contact")
+    categories = {(t.name, t.language): t.category.lower() for t in MessageTemplate.objects.all()}
+    found = {}
+    for message in messages:
+        template = (message.payload or {}).get("template") or {}
+        key = (template.get("name"), (template.get("language") or {}).get("code"))
+        category = categories.get(key)
+        if not category:
+            continue
+        last_inbound = message.conversation.contact.last_inbound_at
+        in_window = last_inbound is not None and message.created_at - last_inbound < SERVICE_WINDOW
+        free = category == "utility" and in_window
+        found[message.wamid] = (category, "free_customer_service" if free else "regular")
+    return found
+
+
+def month_to_date(shop_id: int, today: date) -> dict:
+    """This month's usage from the rollups: per category and total. Instant at any ledger size."""
+    start = today.replace(day=1)
+    rows = (
+        UsageRollup.objects.filter(shop_id=shop_id, day__gte=start, day__lte=today)
+        .values("category")
+        .order_by("category")
+        .annotate(
+            messages=Sum("messages"),
+            billable_messages=Sum("billable_messages"),
+            meta_cost=Sum("meta_cost"),
+            price=Sum("price"),
+        )
+    )
+    by_category = {row["category"]: row for row in rows}
+    total = {
+        key: sum((row[key] for row in by_category.values()), Decimal(0) if key in ("meta_cost", "price") else 0)
+        for key in ("messages", "billable_messages", "meta_cost", "price")
+    }
+    return {"from": start, "to": today, "by_category": by_category, "total": total}
