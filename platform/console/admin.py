@@ -5,10 +5,14 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
+from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tenants.utils import schema_context
 
-from billing.models import Plan
+from billing.metering import month_to_date
+from billing.wallet import local_today, money
 from config.redis import redis_client
 from crm.models import Contact
 from tenants.models import Domain, Membership, Shop, User
@@ -16,6 +20,7 @@ from tenants.services.lifecycle import reactivate_shop, suspend_shop
 from whatsapp.channel.models import DeliveryFailure, WebhookIntake, WhatsAppAccount
 from whatsapp.models import Message
 
+from . import billing_admin, revenue
 from .models import OperatorAction
 
 
@@ -23,6 +28,17 @@ class ConsoleSite(admin.AdminSite):
     site_header = "Warung CRM — operator console"
     site_title = "Warung CRM console"
     index_title = "Platform"
+    index_template = "console/index.html"
+
+    def get_urls(self):
+        return [
+            path("billing/revenue/", self.admin_view(self.revenue_view), name="billing_revenue"),
+            path("billing/revenue/export/", self.admin_view(revenue.export), name="billing_revenue_export"),
+            *super().get_urls(),
+        ]
+
+    def revenue_view(self, request):
+        return revenue.page(request, self.each_context(request))
 
     def has_permission(self, request):
         # Only platform staff, and only on the platform's own domain.
@@ -32,6 +48,7 @@ class ConsoleSite(admin.AdminSite):
 
 
 console_site = ConsoleSite(name="console")
+billing_admin.register(console_site)
 
 
 class MembershipInline(admin.TabularInline):
@@ -66,20 +83,38 @@ class ShopAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "status", "plan", "member_count", "created_at"]
     list_filter = [ActiveShopFilter, "plan", "created_at"]
     search_fields = ["name", "slug", "memberships__user__email"]
-    readonly_fields = ["schema_name", "slug", "created_at", "suspended_at", "suspended_reason", "status", "usage"]
-    fields = [
-        "name",
-        "slug",
-        "status",
-        "plan",
-        "time_zone",
-        "locale",
-        "currency",
+    billing_fields = ["subscription", "whatsapp_balance", "spent_this_month", "margin_this_month"]
+    readonly_fields = [
         "schema_name",
+        "slug",
         "created_at",
         "suspended_at",
         "suspended_reason",
+        "status",
         "usage",
+        *billing_fields,
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "status",
+                    "plan",
+                    "time_zone",
+                    "locale",
+                    "currency",
+                    "schema_name",
+                    "created_at",
+                    "suspended_at",
+                    "suspended_reason",
+                    "usage",
+                ]
+            },
+        ),
+        (gettext_lazy("Billing"), {"fields": billing_fields}),
     ]
     inlines = [DomainInline, MembershipInline]
     actions = ["suspend", "reactivate"]
@@ -97,6 +132,49 @@ class ShopAdmin(admin.ModelAdmin):
             messages_out = Message.objects.filter(direction="out", created_at__gte=since).count()
             contacts = Contact.objects.count()
         return f"{messages_in} messages in, {messages_out} out; {contacts} contacts in all"
+
+    @admin.display(description=gettext_lazy("subscription"))
+    def subscription(self, shop):
+        account = getattr(shop, "billing", None)
+        if account is None or not account.subscription_status:
+            return gettext_lazy("No subscription")
+        status = account.get_subscription_status_display()
+        if account.past_due_since:
+            return _("%(status)s since %(date)s") % {"status": status, "date": f"{account.past_due_since:%Y-%m-%d}"}
+        return status
+
+    @admin.display(description=gettext_lazy("WhatsApp balance"))
+    def whatsapp_balance(self, shop):
+        account = getattr(shop, "billing", None)
+        if account is None:
+            return money(0, shop.currency)
+        return _("%(balance)s (%(reserved)s reserved)") % {
+            "balance": money(account.balance, account.currency),
+            "reserved": money(account.reserved, account.currency),
+        }
+
+    @admin.display(description=gettext_lazy("WhatsApp spend this month"))
+    def spent_this_month(self, shop):
+        usage = self._month_to_date(shop)
+        return _("%(amount)s for %(count)d messages") % {
+            "amount": money(usage["price"], shop.currency),
+            "count": usage["messages"],
+        }
+
+    @admin.display(description=gettext_lazy("margin this month"))
+    def margin_this_month(self, shop):
+        usage = self._month_to_date(shop)
+        margin = usage["price"] - usage["meta_cost"]
+        return _("%(margin)s over %(cost)s Meta cost") % {
+            "margin": money(margin, shop.currency),
+            "cost": money(usage["meta_cost"], shop.currency),
+        }
+
+    def _month_to_date(self, shop) -> dict:
+        """Read once per page from the rollups, for the two fields that show it."""
+        if not hasattr(shop, "_month_to_date"):
+            shop._month_to_date = month_to_date(shop.pk, local_today(shop))["total"]
+        return shop._month_to_date
 
     @admin.display(description="members", ordering="_members")
     def member_count(self, shop):
@@ -147,11 +225,6 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="shops", ordering="_shops")
     def shop_count(self, user):
         return user._shops
-
-
-@admin.register(Plan, site=console_site)
-class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "monthly_price_idr", "trial_days", "staff_seats", "is_trial_plan"]
 
 
 @admin.register(OperatorAction, site=console_site)
