@@ -574,6 +574,81 @@ export interface Analytics {
 
 export type AnalyticsTable = "top_products" | "top_customers" | "trend";
 
+/* ---------- Billing ---------- */
+
+/** Decimal string in currency units with 4 places ("813.7800"); IDR has no minor unit. */
+export type DecimalString = string;
+/** Meta's pricing category: "marketing", "utility", "authentication", "authentication-international", "service", … */
+export type UsageCategory = string;
+export type PlanLimit = "staff_seats" | "contact_limit" | "broadcasts_per_month" | "automation_rules";
+
+export interface BillingPlan {
+  code: string;
+  name: string;
+  /** Integer minor units of the shop's currency (IDR: rupiah). */
+  monthly_price: number;
+  staff_seats: number | null;
+  contact_limit: number | null;
+  broadcasts_per_month: number | null;
+  automation_rules: number | null;
+  whatsapp_markup_percent: string;
+  usage_billing: string;
+  features: string[];
+  is_trial_plan: boolean;
+}
+
+export interface BillingOverview {
+  currency: string;
+  plan: BillingPlan | null;
+  plans: BillingPlan[];
+  limits: { limit: PlanLimit; used: number; allowed: number | null }[];
+  subscription: { status: string; current_period_end: string | null; cancel_at_period_end: boolean; trial_ends_at: string | null };
+  read_only: string | null;
+  payment_warning: string | null;
+  balance: {
+    balance: DecimalString;
+    reserved: DecimalString;
+    available: DecimalString;
+    saved_card: boolean;
+    auto_recharge: boolean;
+    /** Integer minor units. */
+    auto_recharge_below: number;
+    auto_recharge_amount: number;
+    auto_recharge_error: string;
+  };
+  cap: { monthly_cap: DecimalString | null; percent: number | null };
+  usage: {
+    from: string;
+    to: string;
+    by_category: { category: UsageCategory; messages: number; billable_messages: number; meta_cost: DecimalString; price: DecimalString }[];
+    total_messages: number;
+    total_billable: number;
+    total_price: DecimalString;
+    projected_price: DecimalString;
+    daily: { day: string; category: UsageCategory; messages: number; price: DecimalString }[];
+  };
+}
+
+export interface BillingPreferences {
+  monthly_cap: DecimalString | null;
+  auto_recharge: boolean;
+  auto_recharge_below: number;
+  auto_recharge_amount: number;
+}
+
+export interface BillingInvoice {
+  id: string;
+  number: string;
+  status: string;
+  /** Integer minor units of `currency`. */
+  amount_due: number;
+  amount_paid: number;
+  currency: string;
+  /** Unix seconds. */
+  created: number;
+  url: string;
+}
+
 /* ---------- Errors ---------- */
 
 export type FieldErrors = Record<string, string[]>;
@@ -894,6 +969,14 @@ export const endpoints = {
   /* CRM: analytics */
   analytics: (from: string, to: string) => api.get<Analytics>(`/api/crm/analytics/${query({ from, to })}`),
   analyticsExportUrl: (table: AnalyticsTable, from: string, to: string) => `/api/crm/analytics/export/${table}/${query({ from, to })}`,
+
+  /* Billing (owners and admins) */
+  billing: () => api.get<BillingOverview>("/api/billing/"),
+  subscribe: (plan: string) => api.post<{ url: string }>("/api/billing/subscribe/", { plan }),
+  topUp: (amount: number, save_card: boolean) => api.post<{ url: string }>("/api/billing/top-up/", { amount, save_card }),
+  billingPortal: () => api.post<{ url: string }>("/api/billing/portal/"),
+  saveBillingPreferences: (data: BillingPreferences) => api.put<BillingOverview>("/api/billing/preferences/", data),
+  invoices: () => list(api.get<BillingInvoice[] | { results: BillingInvoice[] }>("/api/billing/invoices/")),
 };
 
 type QueryValue = string | number | boolean | null | undefined;

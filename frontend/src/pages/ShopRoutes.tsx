@@ -23,6 +23,7 @@ import { SettingsLayout } from "./settings/SettingsLayout";
 import { TeamPage } from "./settings/TeamPage";
 import { TokensPage } from "./settings/TokensPage";
 import { AutoRepliesPage } from "./settings/AutoRepliesPage";
+import { BillingPage } from "./settings/BillingPage";
 import { QuickRepliesPage } from "./settings/QuickRepliesPage";
 import { ContactFieldsPage } from "./settings/ContactFieldsPage";
 import { OrderNotificationsPage } from "./settings/OrderNotificationsPage";
@@ -79,6 +80,7 @@ export function ShopRoutes() {
           <Route path="quick-replies" element={<QuickRepliesPage />} />
           <Route path="contact-fields" element={<ContactFieldsPage />} />
           <Route path="order-notifications" element={<OrderNotificationsPage />} />
+          <Route path="billing" element={<BillingPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

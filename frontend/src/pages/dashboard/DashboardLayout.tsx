@@ -5,6 +5,7 @@ import { LanguageSwitch } from "../../components/LanguageSwitch";
 import { useI18n, type TKey } from "../../i18n";
 import { LiveProvider } from "../../live";
 import { InboxNavBadge } from "../inbox/InboxNavBadge";
+import { BillingBanner } from "../settings/BillingPage";
 import { useSession, useShop } from "../../session";
 
 export const NAV_ITEMS: { to: string; key: TKey; icon: IconName }[] = [
@@ -101,6 +102,7 @@ export function DashboardLayout() {
         </div>
       </aside>
       <main className="content">
+        <BillingBanner />
         <Outlet />
       </main>
     </div>

@@ -37,6 +37,11 @@ export function SettingsLayout() {
         <NavLink to="/settings/order-notifications" className="tab" data-testid="settings-order-notifications-tab">
           {t("settings.orderNotifications")}
         </NavLink>
+        {canManage ? (
+          <NavLink to="/settings/billing" className="tab" data-testid="settings-billing-tab">
+            {t("settings.billing")}
+          </NavLink>
+        ) : null}
       </nav>
       <Outlet />
     </section>
