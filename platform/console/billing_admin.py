@@ -189,6 +189,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     search_fields = ["wamid"]
     search_help_text = gettext_lazy("The exact WhatsApp message id (wamid.…).")
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # a count per filter choice would read the whole ledger
     paginator = CappedCountPaginator
 
     def get_search_results(self, request, queryset, search_term):
@@ -203,6 +204,7 @@ class UsageRollupAdmin(ReadOnlyAdmin):
     list_select_related = ["shop"]
     search_fields = ["=shop__slug"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     paginator = CappedCountPaginator
     ordering = ["-day", "shop_id", "category"]
 

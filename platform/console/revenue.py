@@ -214,6 +214,7 @@ def _display(row: Row, currency: str) -> dict:
     percent = row.margin_percent
     return {
         "row": row,
+        "status": Status(row.status).label if row.status in Status.values else row.status,
         "counts": [row.counts[name] for name in CATEGORY_COLUMNS],
         "meta_cost": money(row.meta_cost, currency),
         "billed": money(row.billed, currency),
@@ -251,9 +252,9 @@ def export(request) -> HttpResponse:
         percent = row.margin_percent
         writer.writerow(
             [
-                row.shop.name,
+                _text(row.shop.name),
                 row.shop.slug,
-                row.plan.code if row.plan else "",
+                _text(row.plan.code) if row.plan else "",
                 row.status,
                 *[row.counts[name] for name in CATEGORY_COLUMNS],
                 row.messages,
@@ -266,3 +267,8 @@ def export(request) -> HttpResponse:
             ]
         )
     return response
+
+
+def _text(value: str) -> str:
+    """Shop names are typed by anyone who signs up: never let a spreadsheet read one as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -300,3 +300,11 @@ def test_usage_is_read_in_one_grouped_query_whatever_the_number_of_shops(console
     assert len(with_three) == len(with_two)
     assert sum(UsageRollup._meta.db_table in sql for sql in with_three) == 1
     assert not any(LedgerEntry._meta.db_table in sql for sql in with_three)
+
+
+def test_a_shop_name_is_never_a_formula_in_the_export(console):
+    shop, _ = create_shop(shop_name='=HYPERLINK("http://evil.test")')
+    record(shop, [status("wamid.f1")])
+    response = console.get("/console/billing/revenue/export/", {"month": "2026-02"})
+    rows = {row["subdomain"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
+    assert rows[shop.slug]["shop"] == '\'=HYPERLINK("http://evil.test")'
