@@ -280,9 +280,9 @@ class StripeFake:
 
     async def reset(self, request: web.Request) -> web.Response:
         """Forgets every object, event and delivery (keeps the config); queued deliveries are dropped."""
+        await self.webhooks.reset()
         self.state.reset()
         self.webhooks.deliveries = self.state.deliveries
-        self.webhooks.reset()
         return _json({"ok": True})
 
     async def complete_checkout(self, request: web.Request) -> web.Response:

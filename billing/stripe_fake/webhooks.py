@@ -39,6 +39,7 @@ class Dispatcher:
         self.worker: asyncio.Task | None = None
         self.background: set[asyncio.Task] = set()
         self.generation = 0  # bumped by a reset: queued and retrying deliveries of before are dropped
+        self.busy = False
 
     async def start(self, _app=None) -> None:
         self.session = aiohttp.ClientSession()
@@ -56,12 +57,20 @@ class Dispatcher:
         for event in events:
             self.queue.put_nowait({"event": event, "generation": self.generation})
 
-    def reset(self) -> None:
+    async def reset(self) -> None:
+        """Drops pending deliveries and returns once none is in flight, so nothing old lands after a reset."""
         self.generation += 1
+        retries = list(self.background)
+        for task in retries:
+            task.cancel()
+        await asyncio.gather(*retries, return_exceptions=True)
+        while self.busy or not self.queue.empty():
+            await asyncio.sleep(0.005)
 
     async def _work(self) -> None:
         while True:
             item = await self.queue.get()
+            self.busy = True
             try:
                 if item["generation"] == self.generation and not await self._attempt(item["event"], 1):
                     self._spawn(self._retry(item["event"], item["generation"]))
@@ -69,6 +78,8 @@ class Dispatcher:
                 raise
             except Exception:  # one broken delivery must not stop the others
                 log.exception("webhook delivery failed")
+            finally:
+                self.busy = False
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
