@@ -300,12 +300,58 @@ class ShopSettings(models.Model):
     active_window_days = models.PositiveSmallIntegerField(default=90)
     loyal_min_orders = models.PositiveSmallIntegerField(default=3)
     rfm_refreshed_at = models.DateTimeField(null=True, blank=True)
+    rollup_time_zone = models.CharField(
+        max_length=64, blank=True, help_text="The zone whose local days the daily rollups were built in"
+    )
     order_templates = models.JSONField(
         default=dict, blank=True, help_text='Utility template ids per order status: {"confirmed": 3, "shipped": 4}'
     )
 
     def __str__(self) -> str:
         return "CRM settings"
+
+
+class DailyStats(models.Model):
+    """One local day of the shop (its time zone), kept by crm.services.rollups for the dashboard."""
+
+    day = models.DateField(primary_key=True)
+    new_contacts = models.IntegerField(default=0, help_text="Contacts created that day, merged ones left out")
+    orders = models.IntegerField(default=0, help_text="Orders placed that day, cancelled ones left out")
+    revenue = models.BigIntegerField(default=0, help_text="Their totals, minor units")
+    new_customers = models.IntegerField(default=0, help_text="Customers whose first order was that day")
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class OrderSequence(models.Model):
+    """Orders of a day counted by the day of the same customer's previous order and by their rank.
+
+    Distinct customers of any range of days, and which of them had ordered before, come from
+    these counts without reading the orders (see crm.services.rollups). Cancelled orders are left out.
+    """
+
+    pk = models.CompositePrimaryKey("day", "previous_day", "ordinal")
+    day = models.DateField()
+    previous_day = models.DateField(help_text="The day of the customer's previous order; the day itself for a first")
+    ordinal = models.PositiveSmallIntegerField(help_text="1 first order, 2 second, 3 third or later")
+    orders = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day} after {self.previous_day} (#{self.ordinal})"
+
+
+class ProductDay(models.Model):
+    """Quantity and revenue of one product on one local day, cancelled orders left out."""
+
+    pk = models.CompositePrimaryKey("day", "product_id")
+    day = models.DateField()
+    product_id = models.BigIntegerField()
+    quantity = models.BigIntegerField(default=0)
+    revenue = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day} product {self.product_id}"
 
 
 class ContactImport(models.Model):

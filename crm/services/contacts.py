@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import AttributeDefinition, Contact, Label, TimelineEvent
+from crm.services import rollups
 from tenants.services.errors import ServiceError
 
 DEFAULT_REGION = "ID"
@@ -155,6 +156,7 @@ def create_contact(*, actor_id: int | None, phone: str = "", label_ids=(), attri
     try:
         with transaction.atomic():
             contact.save()
+            rollups.contacts_created([contact.created_at])
             record(contact, "created", _("Contact created"), actor_id=actor_id)
             if label_ids:
                 set_labels(contact, label_ids, actor_id=actor_id)
@@ -246,7 +248,9 @@ def merge(keep: Contact, other: Contact, *, actor_id: int | None) -> Contact:
 
     if keep.pk == other.pk:
         raise ServiceError(_("Choose another contact to merge."), field="other_id")
-    with transaction.atomic():
+    with transaction.atomic(), rollups.customer_orders_change(keep.pk, other.pk):
+        if other.merged_into_id is None:
+            rollups.contacts_created([other.created_at], sign=-1)
         Order.objects.filter(contact=other).update(contact=keep)
         Deal.objects.filter(contact=other).update(contact=keep)
         TimelineEvent.objects.filter(contact=other).update(contact=keep)
@@ -341,6 +345,7 @@ def upsert_whatsapp_contact(*, wa_id: str | None, business_user_id: str | None, 
                     name=name,
                     source=Contact.Source.WHATSAPP,
                 )
+                rollups.contacts_created([created.created_at])
                 record(created, "created", _("First message on WhatsApp"))
                 return created
         except IntegrityError:

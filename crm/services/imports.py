@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import AttributeDefinition, Contact, ContactImport, Label, TimelineEvent
+from crm.services import rollups
 from crm.services.contacts import _coerce, national_digits, normalise_phone
 from tenants.services.errors import ServiceError
 
@@ -513,6 +514,7 @@ class _Importer:
                 """,
                 {**columns, "now": self.now, "reason": self.reason[:120], "source": Contact.Source.IMPORT},
             )
+        rollups.contacts_created([self.now] * len(ids))
         return ids
 
     def _update(self, changed: dict[int, tuple[int, ParsedRow, bool]]) -> None:

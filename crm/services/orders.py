@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from crm.models import Contact, Order, OrderItem, ShopSettings, Variant
 from tenants.services.errors import ServiceError
 
+from . import rollups
 from .contacts import record, refresh_order_aggregates
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def create_order(*, contact: Contact, items: list[dict], actor_id: int | None, d
     if discount > subtotal:
         raise ServiceError(_("The discount is larger than the order."), field="discount")
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), rollups.customer_orders_change(contact.pk):
         order = Order.objects.create(
             number=_next_number(), contact=contact, channel=channel, payment_method=payment_method, notes=notes,
             conversation_id=conversation_id, created_by_id=actor_id, subtotal=subtotal, discount=discount,
@@ -75,6 +76,7 @@ def create_order(*, contact: Contact, items: list[dict], actor_id: int | None, d
                       quantity=quantity, unit_price=price, line_total=quantity * price)
             for variant, quantity, price in lines
         )  # fmt: skip
+        rollups.order_items_counted(order)
         for variant, quantity, _price in lines:
             Variant.objects.filter(pk=variant.pk).update(stock=F("stock") - quantity)
         refresh_order_aggregates(contact)
@@ -93,7 +95,7 @@ def change_status(order: Order, status: str, *, actor_id: int | None, tracking_n
     if status == S.SHIPPED and not (tracking_number or order.tracking_number):
         raise ServiceError(_("Enter the tracking number to mark the order shipped."), field="tracking_number")
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), rollups.customer_orders_change(order.contact_id):
         order.status = status
         order.status_history = [*order.status_history, {"status": status, "at": now.isoformat(), "by": actor_id}]
         if tracking_number:
@@ -102,6 +104,7 @@ def change_status(order: Order, status: str, *, actor_id: int | None, tracking_n
             order.payment_status = Order.PaymentStatus.PAID
         order.save(update_fields=["status", "status_history", "tracking_number", "payment_status", "updated_at"])
         if status == S.CANCELLED:
+            rollups.order_items_counted(order, sign=-1)
             for item in order.items.filter(variant__isnull=False):
                 Variant.objects.filter(pk=item.variant_id).update(stock=F("stock") + item.quantity)
         refresh_order_aggregates(order.contact_id)

@@ -238,7 +238,8 @@ def generate(schema: str, owner_id: int) -> None:
                    'transfer', 'whatsapp', 'IDR', amount, 0, 15000, amount + 15000, '', '', at, at
             FROM generate_series(1, {ORDERS}) i
             CROSS JOIN LATERAL (SELECT (50000 + floor(random() * 20) * 25000)::bigint AS amount,
-                                       now() - random() * interval '730 days' AS at, random() AS r) v
+                                       now() - random() * interval '730 days' AS at, random() AS r
+                                WHERE i > 0) v  -- refers to i: drawn per order, not once for all
             CROSS JOIN LATERAL (SELECT CASE WHEN v.r < 0.70 THEN 'completed' WHEN v.r < 0.80 THEN 'shipped'
                                             WHEN v.r < 0.88 THEN 'paid' WHEN v.r < 0.95 THEN 'new'
                                             ELSE 'cancelled' END AS status) s
@@ -292,6 +293,12 @@ def generate(schema: str, owner_id: int) -> None:
         step = time.perf_counter()
         cursor.execute("VACUUM ANALYZE crm_contact, crm_order, crm_orderitem, crm_deal, crm_contact_labels")
         log(f"  vacuum analyze ({time.perf_counter() - step:.1f}s)")
+    with schema_context(schema):
+        from crm.services.rollups import rebuild_daily_rollups
+
+        step = time.perf_counter()
+        rebuilt = rebuild_daily_rollups()  # the data went in with SQL, past the services that keep them
+        log(f"  daily rollups: {rebuilt} ({time.perf_counter() - step:.1f}s)")
     log(f"generated in {time.perf_counter() - started:.0f}s")
 
 
