@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q, Sum, Value
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +38,7 @@ from crm.models import Contact, DailyStats, Deal, Order, OrderItem, OrderSequenc
 from crm.services import pipeline, rollups
 from crm.services.segments import shop_settings
 from tenants.services.errors import ServiceError
-from whatsapp.models import Message
+from whatsapp.models import Conversation, Message
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
@@ -189,32 +189,40 @@ def message_kpis(period: Period) -> dict:
 
 
 def closing_rate_counts(period: Period) -> dict:
-    """Deals contacted and won in both periods, by crm.services.pipeline's definitions, in one query."""
+    """Deals contacted and won in both periods, by crm.services.pipeline's definitions, in one query.
 
-    def contacted(low, high):
-        staff_message_while_open = Message.objects.filter(
-            conversation__contact_id=OuterRef("contact_id"),
-            direction=Message.Direction.OUTBOUND,
-            automated=False,
-            created_at__gte=low,
-            created_at__lt=high,
-        ).filter(created_at__gte=OuterRef("created_at"), created_at__lt=Coalesce(OuterRef("closed_at"), Value(high)))
-        return Q(contacted_at__gte=low, contacted_at__lt=high) | Q(Exists(staff_message_while_open))
-
-    def won(low, high):
-        return Q(closed_at__gte=low, closed_at__lt=high, stage__kind=Stage.Kind.WON)
-
+    Only deals that can count are read, through indexes: contacted (`contacted_at`) in the period,
+    deals of contacts that staff wrote to in the period, and deals closed in the period.
+    """
     previous = period.previous
-    counts = Deal.objects.aggregate(
-        contacted=Count("pk", filter=contacted(period.start, period.end)),
-        won=Count("pk", filter=won(period.start, period.end)),
-        contacted_previous=Count("pk", filter=contacted(previous.start, period.start)),
-        won_previous=Count("pk", filter=won(previous.start, period.start)),
-    )
-    return {
-        "value": _ratio(counts["won"], counts["contacted"]),
-        "previous": _ratio(counts["won_previous"], counts["contacted_previous"]),
-    }
+    deal, stage = Deal._meta.db_table, Stage._meta.db_table
+    message, conversation = Message._meta.db_table, Conversation._meta.db_table
+
+    def contacted(low: str, high: str) -> str:
+        staff = f"""
+            FROM {message} m JOIN {conversation} c ON c.id = m.conversation_id
+            WHERE m.direction = %(out)s AND NOT m.automated
+              AND m.created_at >= %({low})s AND m.created_at < %({high})s"""
+        return f"""
+            (SELECT COUNT(*) FROM {deal} WHERE contacted_at >= %({low})s AND contacted_at < %({high})s)
+            + (SELECT COUNT(*) FROM {deal} d
+               WHERE d.contact_id IN (SELECT c.contact_id {staff})
+                 AND (d.contacted_at IS NULL OR d.contacted_at < %({low})s OR d.contacted_at >= %({high})s)
+                 AND EXISTS (SELECT 1 {staff} AND c.contact_id = d.contact_id
+                             AND m.created_at >= d.created_at AND m.created_at < COALESCE(d.closed_at, %({high})s)))"""
+
+    sql = f"""
+        SELECT {contacted("start", "end")}, {contacted("low", "start")},
+               COUNT(*) FILTER (WHERE d.closed_at >= %(start)s), COUNT(*) FILTER (WHERE d.closed_at < %(start)s)
+        FROM {deal} d JOIN {stage} s ON s.id = d.stage_id
+        WHERE s.kind = %(won)s AND d.closed_at >= %(low)s AND d.closed_at < %(end)s
+    """
+    params = {"low": previous.start, "start": period.start, "end": period.end,
+              "out": Message.Direction.OUTBOUND, "won": Stage.Kind.WON}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        contacted_now, contacted_previous, won, won_previous = cursor.fetchone()
+    return {"value": _ratio(won, contacted_now), "previous": _ratio(won_previous, contacted_previous)}
 
 
 def kpis(period: Period) -> dict:
@@ -347,7 +355,7 @@ def top_customers(period: Period) -> list[dict]:
         FROM (SELECT id, name, phone, total_spent FROM {Contact._meta.db_table}
               WHERE total_spent >= %(floor)s ORDER BY total_spent DESC LIMIT %(limit)s) c
         CROSS JOIN LATERAL (
-            SELECT COUNT(*) AS orders, COALESCE(SUM(total), 0) AS revenue FROM {Order._meta.db_table} o
+            SELECT COUNT(*) AS orders, COALESCE(SUM(total), 0)::bigint AS revenue FROM {Order._meta.db_table} o
             WHERE o.contact_id = c.id AND o.created_at >= %(start)s AND o.created_at < %(end)s
               AND o.status <> %(cancelled)s
         ) s

@@ -38,23 +38,20 @@ import datetime as dt
 import zoneinfo
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
-    Case,
     Count,
     DurationField,
     Exists,
     F,
-    IntegerField,
     Max,
     OuterRef,
     Q,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -390,32 +387,41 @@ def pipeline_metrics(start: dt.date, end: dt.date, *, time_zone: str, owner_id: 
 
 
 def _funnel(deals) -> list[dict]:
-    """How many of `deals` reached each open stage, then each won stage (see the module docstring)."""
+    """How many of `deals` reached each open stage, then each won stage (see the module docstring).
+
+    One pass: the deals' histories are summed up per deal (a hash aggregate over the history of
+    these deals only), then joined to the deals and counted.
+    """
     stages = list(Stage.objects.exclude(kind=Stage.Kind.LOST).order_by("position", "id"))
     open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
     won_stages = [s for s in stages if s.kind == Stage.Kind.WON]
-    # One grouped pass over the deals joined to their history (a hash join, not a subquery per deal).
-    integer = IntegerField()
-    current = Case(When(~Q(stage__kind=Stage.Kind.LOST), then=F("stage__position")), output_field=integer)
-
-    def ever_in(history: Q, now: Q) -> Greatest:
-        """1 when the deal is, or ever was, in a stage matching the conditions, else 0."""
-        return Greatest(
-            Max(Case(When(history, then=1), default=0, output_field=integer)),
-            Case(When(now, then=1), default=0, output_field=integer),
-        )
-
-    entered = {f"won_{s.pk}": ever_in(Q(history__to_stage=s), Q(stage=s)) for s in won_stages}
-    annotated = deals.annotate(
-        furthest=Greatest(
-            Max("history__to_stage__position", filter=~Q(history__to_stage__kind=Stage.Kind.LOST)), current
+    selected, selected_params = deals.order_by().values("id", "stage_id").query.sql_with_params()
+    history, stage = DealStageChange._meta.db_table, Stage._meta.db_table
+    counts = [f"COUNT(*) FILTER (WHERE furthest >= {s.position:d} OR ever_won)" for s in open_stages]
+    counts += [f"COUNT(*) FILTER (WHERE stage_id = {s.pk:d} OR {s.pk:d} = ANY(won_stages))" for s in won_stages]
+    sql = f"""
+        WITH d AS NOT MATERIALIZED ({selected}),
+        h AS (
+            SELECT h.deal_id, MAX(s.position) FILTER (WHERE s.kind <> %s) AS furthest,
+                   ARRAY_AGG(h.to_stage_id) FILTER (WHERE s.kind = %s) AS won_stages
+            FROM {history} h JOIN {stage} s ON s.id = h.to_stage_id
+            WHERE h.deal_id IN (SELECT id FROM d)
+            GROUP BY h.deal_id
         ),
-        ever_won=ever_in(Q(history__to_stage__kind=Stage.Kind.WON), Q(stage__kind=Stage.Kind.WON)),
-        **{f"entered_{key}": expression for key, expression in entered.items()},
-    )
-    counts = {f"open_{s.pk}": Count("id", filter=Q(furthest__gte=s.position) | Q(ever_won=1)) for s in open_stages}
-    counts.update({key: Count("id", filter=Q(**{f"entered_{key}": 1})) for key in entered})
-    reached = annotated.aggregate(**counts)
+        f AS (
+            SELECT d.stage_id, h.won_stages,
+                   GREATEST(h.furthest, CASE WHEN s.kind <> %s THEN s.position END) AS furthest,
+                   s.kind = %s OR h.won_stages IS NOT NULL AS ever_won
+            FROM d JOIN {stage} s ON s.id = d.stage_id LEFT JOIN h ON h.deal_id = d.id
+        )
+        SELECT {", ".join(counts) or "1"} FROM f
+    """
+    kinds = [Stage.Kind.LOST, Stage.Kind.WON, Stage.Kind.LOST, Stage.Kind.WON]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*selected_params, *kinds])
+        found = cursor.fetchone()
+    keys = [f"open_{s.pk}" for s in open_stages] + [f"won_{s.pk}" for s in won_stages]
+    reached = dict(zip(keys, found[: len(keys)], strict=True))
     rows, previous = [], None
     for stage in [*open_stages, *won_stages]:
         count = reached[f"{'open' if stage.kind == Stage.Kind.OPEN else 'won'}_{stage.pk}"]

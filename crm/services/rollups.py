@@ -44,7 +44,7 @@ def local_day(moment: dt.datetime) -> dt.date:
 def _order_shares(contact_ids: list[int]) -> Counter:
     """{(day, previous_day, ordinal): (orders, revenue)} of these customers' non-cancelled orders."""
     sql = f"""
-        SELECT day, COALESCE(previous_day, day), LEAST(n, 3), COUNT(*), SUM(total)
+        SELECT day, COALESCE(previous_day, day), LEAST(n, 3), COUNT(*), SUM(total)::bigint
         FROM (
             SELECT (created_at AT TIME ZONE %(zone)s)::date AS day, total,
                    LAG((created_at AT TIME ZONE %(zone)s)::date) OVER w AS previous_day,

@@ -6,6 +6,7 @@ import io
 import zoneinfo
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -370,3 +371,15 @@ def test_the_services_keep_the_rollups_equal_to_a_rebuild(world, shop):
         assert (today, 2, 2, 2 * 150_000, 1) in kept["days"]  # Hana and Indra; Dewi's and Hana's (her first) orders
         rollups.rebuild_daily_rollups()
         assert rollup_rows() == kept
+
+
+def test_the_rebuild_command_counts_rows_loaded_past_the_services(world, shop):
+    agent = world.client(world.agent)
+    with schema_context(world.shop.schema_name):
+        Order.objects.create(
+            number="BULK-1", contact=shop["people"]["Fajar"], total=55_000, created_at=at("2026-03-09 07:00")
+        )
+    assert agent.get("/api/crm/analytics/", PERIOD).json()["kpis"]["orders"]["value"] == 5  # not in the rollups yet
+    call_command("rebuild_daily_rollups", schema=[world.shop.schema_name], stdout=io.StringIO())
+    kpis = agent.get("/api/crm/analytics/", PERIOD).json()["kpis"]
+    assert (kpis["orders"]["value"], kpis["revenue"]["value"], kpis["active_customers"]["value"]) == (6, 855_000, 5)
