@@ -2,7 +2,8 @@
 
 import os
 
-wsgi_app = "config.wsgi:application"
+# Django, with the WhatsApp webhook POSTs answered before its middleware (see whatsapp/channel/wsgi.py).
+wsgi_app = "whatsapp.channel.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # Threads, not processes, carry the live inbox streams (each waits on Redis most of the time).

@@ -106,6 +106,37 @@ def test_webhooks_that_arrive_while_redis_is_down_are_processed_once_it_is_back(
     assert len(stack.messages(text="pesan saat redis mati")) == 1
 
 
+def test_the_web_servers_intake_refuses_what_the_django_view_refuses(stack):
+    """Under gunicorn the POSTs skip Django's middleware (whatsapp/channel/wsgi.py); the rules stay the same."""
+    from tests.whatsapp import webhooks
+    from whatsapp.channel.models import WhatsAppAccount
+
+    host = {"Host": stack.web.split("//")[1]}
+    raw = webhooks.body_bytes(webhooks.inbound_text(NUMBER, "6281244445555", "pesan palsu"))
+
+    def stored() -> int:  # other webhooks (the warm-up's status ticks) may land meanwhile
+        return sum(b"pesan palsu" in bytes(body) for body in WebhookIntake.objects.values_list("body", flat=True))
+
+    forged = httpx.post(f"{stack.web}/webhooks/whatsapp/", content=raw, headers={
+        **host, "X-Hub-Signature-256": webhooks.signature(raw, "guessed-secret")})  # fmt: skip
+    unsigned = httpx.post(f"{stack.web}/webhooks/whatsapp/", content=raw, headers=host)
+    malformed = httpx.post(f"{stack.web}/webhooks/whatsapp/", content=b"{not json", headers=host)
+    too_big = httpx.post(f"{stack.web}/webhooks/whatsapp/", content=b" " * (3 * 1024 * 1024 + 1), headers=host)
+    assert (forged.status_code, unsigned.status_code) == (401, 401)
+    assert forged.json() == {"error": "Invalid signature."}
+    assert (malformed.status_code, too_big.status_code) == (400, 400)
+    # A shop's own host has no webhook URL (Django answers it as any shop page); the GET handshake is Django's.
+    shop_host = httpx.post(f"{stack.web}/webhooks/whatsapp/", content=raw, headers={
+        "Host": stack.world.host, "X-Hub-Signature-256": webhooks.signature(raw, SECRET)})  # fmt: skip
+    assert shop_host.status_code in (403, 404)
+    assert stored() == 0
+    token = WhatsAppAccount.objects.get(phone_number_id=NUMBER).verify_token
+    subscribe = {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "42"}
+    handshake = httpx.get(f"{stack.web}/webhooks/whatsapp/", headers=host, params=subscribe)
+    assert (handshake.status_code, handshake.text) == (200, "42")
+    assert not stack.messages(text="pesan palsu")
+
+
 def test_a_customers_photo_is_fetched_with_the_shops_token_when_opened(stack):
     sim_call(stack.sim, "POST", "/_sim/customers/6281288887777/messages",
              {"phone_number_id": NUMBER, "type": "image", "caption": "yang ini kak", "name": "Tia"})  # fmt: skip

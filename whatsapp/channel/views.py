@@ -1,6 +1,10 @@
-"""`/webhooks/whatsapp/` on the platform domain: nothing but verify, store, answer."""
+"""`/webhooks/whatsapp/` on the platform domain: nothing but verify, store, answer.
 
-from django.http import HttpResponse, JsonResponse
+Under gunicorn the POSTs are answered by whatsapp/channel/wsgi.py before Django's middleware; this view
+serves the GET handshake, and the POSTs under any other WSGI server (tests' client, runserver).
+"""
+
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -16,9 +20,7 @@ def whatsapp_webhook(request):
         return HttpResponse("Verification failed.", status=403, content_type="text/plain")
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > intake.MAX_BODY_BYTES:
-        return JsonResponse({"error": "Body larger than 3 MB."}, status=400)
-    try:
-        intake.accept(request.body, request.headers.get("X-Hub-Signature-256"))
-    except intake.WebhookRefused as refused:
-        return JsonResponse({"error": refused.reason}, status=refused.status)
-    return HttpResponse("OK", content_type="text/plain")
+        status, content_type, body = intake.render(400, "Body larger than 3 MB.")
+    else:
+        status, content_type, body = intake.answer(request.body, request.headers.get("X-Hub-Signature-256"))
+    return HttpResponse(body, status=status, content_type=content_type)
