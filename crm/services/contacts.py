@@ -50,6 +50,11 @@ def phone_fragment(text: str) -> str | None:
     return digits.lstrip("0") or None
 
 
+def typed_from_the_start(text: str) -> bool:
+    """0812…, +62 812… or 62812…: the beginning of a number, not digits from its middle."""
+    return re.sub(r"[\s()+.-]", "", text).startswith(("0", "62"))
+
+
 def e164_from_wa_id(wa_id: str) -> str | None:
     try:
         number = phonenumbers.parse(f"+{wa_id}")
@@ -62,15 +67,23 @@ def e164_from_wa_id(wa_id: str) -> str | None:
 
 
 def search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
-    """Name, email or a phone fragment in any common Indonesian format."""
+    """Name, email or a phone fragment in any common Indonesian format.
+
+    Digits typed from the start of a number (0812…, +62 812…, 62812…) find numbers that begin with
+    them (a btree prefix range); other digits are looked for anywhere in the number (trigrams).
+    """
     text = text.strip()
     if not text:
         return queryset
     fragment = phone_fragment(text)
     if fragment and re.fullmatch(r"[\d\s()+.-]+", text):
-        # Only digits typed: a phone number, not a name (and the trigram index on digits serves it).
+        # Only digits typed: a phone number, not a name.
+        if typed_from_the_start(text):
+            return queryset.filter(phone_digits__startswith=fragment)
         return queryset.filter(phone_digits__contains=fragment)
-    match = Q(name__icontains=text) | Q(email__icontains=text)
+    match = Q(name__icontains=text)
+    if not re.search(r"\s", text):  # an email address has no spaces
+        match |= Q(email__icontains=text)
     if fragment:
         match |= Q(phone_digits__contains=fragment)
     return queryset.filter(match)

@@ -27,6 +27,19 @@ def test_any_phone_format_finds_the_same_person(owner):
         assert [c["id"] for c in found] == [sari["id"]], typed
 
 
+def test_a_number_typed_from_its_start_finds_numbers_that_begin_so(owner):
+    sari = create(owner, phone="0812-3456-7890").json()
+    budi = create(owner, name="Budi", phone="0857-8123-4567").json()  # 812 3456 in the middle of his number
+
+    def found(typed: str) -> list[int]:
+        return [c["id"] for c in owner.get("/api/crm/contacts/", {"q": typed}).json()["results"]]
+
+    for typed in ("0812 3456", "+62 812-3456", "62812345"):
+        assert found(typed) == [sari["id"]], typed
+    assert found("812 3456") == [budi["id"], sari["id"]]  # digits without 0 or 62 in front: anywhere, newest first
+    assert found("0857 81") == [budi["id"]]
+
+
 def test_the_same_phone_never_makes_two_contacts(owner):
     first = create(owner, phone="+62 812 1111 2222").json()
     again = create(owner, name="Sari lagi", phone="0812-1111-2222")
