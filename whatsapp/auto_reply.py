@@ -39,16 +39,17 @@ def keyword_matches(rule: AutoReplyRule, text: str) -> bool:
     )
 
 
-def choose_rule(text: str, *, first_message: bool, at: datetime) -> AutoReplyRule | None:
-    """The first active rule, by priority, that applies to a message (cooldown not considered)."""
-    hours = BusinessHours.objects.first()
-    tz = shop_time_zone()
+def choose_rule(text: str, *, first_message, at: datetime) -> AutoReplyRule | None:
+    """The first active rule, by priority, that applies to a message (cooldown not considered).
+
+    `first_message` is a bool or a callable answering it, asked only if a greeting rule is reached.
+    """
     for rule in AutoReplyRule.objects.filter(active=True):
-        if rule.kind == AutoReplyRule.Kind.GREETING and first_message:
+        if rule.kind == AutoReplyRule.Kind.GREETING and (first_message() if callable(first_message) else first_message):
             return rule
         if rule.kind == AutoReplyRule.Kind.KEYWORD and keyword_matches(rule, text):
             return rule
-        if rule.kind == AutoReplyRule.Kind.AWAY and not is_open(at, hours, tz):
+        if rule.kind == AutoReplyRule.Kind.AWAY and not is_open(at, BusinessHours.objects.first(), shop_time_zone()):
             return rule
     return None
 
@@ -67,8 +68,11 @@ def _claim_cooldown(rule: AutoReplyRule, contact, now: datetime) -> bool:
         return False  # fired recently
 
 
-def answer(message: Message) -> Message | None:
-    """Sends the auto-reply for a new inbound message, if a rule applies and is not cooling down."""
+def answer(message: Message, *, dispatch: bool = True) -> Message | None:
+    """Sends the auto-reply for a new inbound message, if a rule applies and is not cooling down.
+
+    `dispatch=False` when the caller delivers the reply itself (processing does, at once).
+    """
     from .outbound import SendRefused, send_text
 
     if message.direction != Message.Direction.INBOUND or message.automated or message.type not in ANSWERABLE_TYPES:
@@ -76,11 +80,14 @@ def answer(message: Message) -> Message | None:
     # Fresh from the database: processing has just moved the contact's service window.
     conversation = Conversation.objects.select_related("contact").get(pk=message.conversation_id)
     contact = conversation.contact
-    first = (
-        not Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
-        .exclude(pk=message.pk)
-        .exists()
-    )
+
+    def first() -> bool:
+        return (
+            not Message.objects.filter(conversation=conversation, direction=Message.Direction.INBOUND)
+            .exclude(pk=message.pk)
+            .exists()
+        )
+
     now = timezone.now()
     rule = choose_rule(message.text, first_message=first, at=now)
     if rule is None or not _claim_cooldown(rule, contact, now):
@@ -88,7 +95,7 @@ def answer(message: Message) -> Message | None:
     try:
         return send_text(
             conversation, rule.reply_text, automated=True, buttons=rule.reply_buttons or None,
-            list_menu=rule.reply_list or None,
+            list_menu=rule.reply_list or None, dispatch=dispatch,
         )  # fmt: skip
     except SendRefused:
         return None

@@ -5,7 +5,7 @@ import logging
 import unicodedata
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -88,8 +88,8 @@ def process(intake: WebhookIntake) -> list[Message]:
                 created = _inbound(message, profiles)
                 if created is not None:
                     new_messages.append(created)
-            for status in value.get("statuses") or []:
-                apply_status(status)
+            if value.get("statuses"):
+                apply_statuses(value["statuses"])
     return new_messages
 
 
@@ -139,19 +139,32 @@ def _inbound(message: dict, profiles: dict) -> Message | None:
     return stored
 
 
-def apply_status(status: dict) -> None:
-    """Moves a message forward (never back); each (wamid, status) counts once."""
-    wamid, name = status.get("id"), status.get("status")
-    if not wamid or name not in LOWER_STATUSES:
+def apply_statuses(statuses: list[dict]) -> None:
+    """All status dicts of one webhook change: each (wamid, status) is recorded once, in one statement, and
+    only the newly recorded ones move their messages forward (never back)."""
+    rows = {}
+    for status in statuses:
+        wamid, name = status.get("id"), status.get("status")
+        if wamid and name in LOWER_STATUSES:
+            rows.setdefault((wamid, name), status)
+    if not rows:
         return
-    try:
-        with transaction.atomic():
-            StatusEvent.objects.create(
-                wamid=wamid, status=name, occurred_at=from_unix(status.get("timestamp")), payload=status
-            )
-    except IntegrityError:
-        return
-    apply_status_to_message(wamid, name, status)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {StatusEvent._meta.db_table} (wamid, status, occurred_at, payload) "
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::jsonb[]) "
+            "ON CONFLICT (wamid, status) DO NOTHING RETURNING wamid, status",
+            [
+                [wamid for wamid, _ in rows],
+                [name for _, name in rows],
+                [from_unix(status.get("timestamp")) for status in rows.values()],
+                [json.dumps(status) for status in rows.values()],
+            ],
+        )
+        recorded = cursor.fetchall()
+    order = {key: n for n, key in enumerate(rows)}  # as WhatsApp listed them
+    for key in sorted((tuple(row) for row in recorded), key=order.__getitem__):
+        apply_status_to_message(*key, rows[key])
 
 
 def apply_status_to_message(wamid: str, name: str, status: dict) -> bool:
@@ -170,18 +183,26 @@ def apply_status_to_message(wamid: str, name: str, status: dict) -> bool:
                 opt_out_of_marketing(contact, "WhatsApp error 131050")
         if code == 131026 and recipient:
             mark_undeliverable(recipient)
-    updated = Message.objects.filter(wamid=wamid, status__in=LOWER_STATUSES[name]).update(**changes)
-    if updated:
-        message = Message.objects.filter(wamid=wamid).values("pk", "conversation_id").first()
-        if name == "failed":
-            record_failure(message["pk"], changes["error_code"], changes["error_reason"])
-        transaction.on_commit(
-            lambda: live.publish(
-                "message.updated",
-                {"conversation_id": message["conversation_id"], "message_id": message["pk"], "status": name},
-            )
+    assignments = ", ".join(f"{column} = %s" for column in changes)
+    with connection.cursor() as cursor:
+        # One statement moves the message forward and says which one it was (for the live inbox).
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} SET {assignments} "
+            "WHERE wamid = %s AND status = ANY(%s) RETURNING id, conversation_id",
+            [*changes.values(), wamid, LOWER_STATUSES[name]],
         )
-    return bool(updated)
+        moved = cursor.fetchone()
+    if moved is None:
+        return False
+    message_id, conversation_id = moved
+    if name == "failed":
+        record_failure(message_id, changes["error_code"], changes["error_reason"])
+    transaction.on_commit(
+        lambda: live.publish(
+            "message.updated", {"conversation_id": conversation_id, "message_id": message_id, "status": name}
+        )
+    )
+    return True
 
 
 def replay_status_events(message: Message) -> None:

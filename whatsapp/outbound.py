@@ -56,8 +56,12 @@ def send_text(
     automated: bool = False,
     buttons: list[str] | None = None,
     list_menu: dict | None = None,
+    dispatch: bool = True,
 ) -> Message:
-    """Queues a free-form message (plain, with reply buttons or a list menu); only inside the 24-hour window."""
+    """Queues a free-form message (plain, with reply buttons or a list menu); only inside the 24-hour window.
+
+    `dispatch=False` leaves the sending to the caller (processing delivers auto-replies at once).
+    """
     text = text.strip()
     if not text:
         raise SendRefused(_("Type a message first."), field="text")
@@ -94,7 +98,9 @@ def send_text(
         }
     else:
         body |= {"type": "text", "text": {"preview_url": False, "body": text}}
-    return _queue(conversation, body, text=text, kind=body["type"], author_id=author_id, automated=automated)
+    return _queue(
+        conversation, body, text=text, kind=body["type"], author_id=author_id, automated=automated, dispatch=dispatch
+    )
 
 
 # What WhatsApp accepts, by the message type it becomes (sizes from Meta's media limits).
@@ -169,7 +175,7 @@ def send_template(
     return _queue(conversation, body, text=text, kind="template", author_id=author_id, automated=False)
 
 
-def _queue(conversation, body, *, text, kind, author_id, automated) -> Message:
+def _queue(conversation, body, *, text, kind, author_id, automated, dispatch=True) -> Message:
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation,
@@ -184,7 +190,8 @@ def _queue(conversation, body, *, text, kind, author_id, automated) -> Message:
         created_at=now,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, last_message_preview=text[:200])
-    transaction.on_commit(lambda: _dispatch(message.pk))
+    if dispatch:
+        transaction.on_commit(lambda: _dispatch(message.pk))
     transaction.on_commit(
         lambda: live.publish("message.created", {"conversation_id": conversation.pk, "message_id": message.pk})
     )
@@ -246,11 +253,13 @@ def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
                 status=WhatsAppAccount.Status.ERROR, last_error_code=190, last_error_reason=str(what.reason)
             )
         return _fail(message, error.code, what.reason)
-    updated = Message.objects.filter(pk=message.pk, status=Message.Status.PENDING).update(
-        wamid=wamid, status=Message.Status.ACCEPTED, status_changed_at=timezone.now()
-    )
-    message.refresh_from_db()
-    if updated:
+    changes = {"wamid": wamid, "status": Message.Status.ACCEPTED, "status_changed_at": timezone.now()}
+    updated = Message.objects.filter(pk=message.pk, status=Message.Status.PENDING).update(**changes)
+    if not updated:
+        message.refresh_from_db()
+    else:
+        for field, value in changes.items():
+            setattr(message, field, value)
         replay_status_events(message)
         live.publish(
             "message.updated",

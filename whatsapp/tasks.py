@@ -20,9 +20,15 @@ logger = logging.getLogger(__name__)
 
 @app.task(bind=True, acks_late=True, max_retries=8)
 def process_intake(self, intake_id: int) -> int:
-    """Applies one stored webhook, then answers new customer messages. Safe to run twice."""
+    """Applies one stored webhook and decides its auto-replies in one transaction, then sends them. Idempotent."""
+    replies: list[int] = []
     with transaction.atomic():
-        intake = WebhookIntake.objects.select_for_update(skip_locked=True).filter(pk=intake_id).first()
+        intake = (
+            WebhookIntake.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("shop")
+            .filter(pk=intake_id)
+            .first()
+        )
         if intake is None or intake.status != WebhookIntake.Status.PENDING:
             return 0  # done already, or another worker holds it
         if intake.shop.schema_name != connection.schema_name:
@@ -33,16 +39,24 @@ def process_intake(self, intake_id: int) -> int:
         WebhookIntake.objects.filter(pk=intake.pk).update(
             status=WebhookIntake.Status.PROCESSED, processed_at=timezone.now(), attempts=intake.attempts + 1
         )
-    for message in new_messages:
-        try:
-            reply = auto_reply.answer(message)
-        except Exception:
-            logger.exception("auto-reply failed for message %s", message.pk)
-            continue
-        if reply is not None:
-            # Sent right here rather than through another queue hop: the customer is waiting.
-            _deliver_now(reply.pk)
+        for message in new_messages:
+            reply = _auto_reply(message)
+            if reply is not None:
+                replies.append(reply.pk)
+    for reply_id in replies:
+        # Sent right here rather than through another queue hop: the customer is waiting.
+        _deliver_now(reply_id)
     return len(new_messages)
+
+
+def _auto_reply(message):
+    """The reply row, in the processing transaction (a savepoint: a failing rule never loses the message)."""
+    try:
+        with transaction.atomic():
+            return auto_reply.answer(message, dispatch=False)
+    except Exception:
+        logger.exception("auto-reply failed for message %s", message.pk)
+        return None
 
 
 def _deliver_now(message_id: int) -> None:

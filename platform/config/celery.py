@@ -2,6 +2,7 @@
 
 import os
 
+from celery import signals
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -9,3 +10,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = CeleryApp("warung")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# How much a worker that does not serve the `interactive` queue defers to one that does (0: not at all).
+BACKGROUND_NICE = int(os.environ.get("CELERY_BACKGROUND_NICE", "10"))
+
+
+@signals.celeryd_after_setup.connect
+def background_workers_yield_the_cpu(sender, instance, **kwargs):
+    """Where workers share a machine, status updates and sweeps run at a lower CPU priority than customer
+    messages, so a backlog of them never slows an auto-reply. Set before the pool starts: its threads or
+    processes inherit it."""
+    if BACKGROUND_NICE and "interactive" not in instance.app.amqp.queues.consume_from:
+        os.nice(BACKGROUND_NICE)
