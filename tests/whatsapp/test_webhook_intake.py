@@ -108,3 +108,15 @@ def test_a_suspended_shops_events_are_kept_and_processed_after_reactivation(meta
     assert intake.status == "processed"
     with in_schema(wa_a):
         assert Message.objects.filter(text="masih buka?").count() == 1
+
+
+def test_status_updates_never_take_the_customers_queue(wa_a):
+    """Every change says `"field": "messages"`; only a change that carries messages is a customer waiting."""
+    from whatsapp.channel import intake
+
+    statuses = webhooks.status(wa_a.number, "wamid.OUT1", "delivered", "6281234567890")
+    message = webhooks.inbound_text(wa_a.number, "6281234567890", "halo")
+    assert b'"messages"' in webhooks.body_bytes(statuses)
+    assert not intake.carries_messages(statuses)
+    assert intake.carries_messages(message)
+    assert intake.carries_messages(webhooks.merged(statuses, message))

@@ -69,6 +69,16 @@ def phone_number_ids(payload: dict) -> set[str]:
     return ids
 
 
+def carries_messages(payload: dict) -> bool:
+    """Whether a customer wrote (not only statuses). Every change says `"field": "messages"`, so the
+    parsed `value.messages` decides, not a search of the raw bytes."""
+    return any(
+        (change.get("value") or {}).get("messages")
+        for entry in payload.get("entry") or []
+        for change in entry.get("changes") or []
+    )
+
+
 def signature_valid(raw: bytes, header: str | None, secret: str) -> bool:
     if not header or not header.startswith("sha256="):
         return False
@@ -112,7 +122,7 @@ def accept(raw: bytes, signature: str | None) -> list[WebhookIntake]:
     if unknown:
         # Answered 200 so Meta stops retrying; kept for the operator to see.
         rows.append(WebhookIntake(phone_number_ids=unknown, body=raw, status=WebhookIntake.Status.QUARANTINED))
-    has_messages = b'"messages"' in raw
+    has_messages = carries_messages(payload)
     schemas = {route.shop_id: route.schema_name for route in routes.values()}
     if len(rows) == 1:
         rows[0].pk = _insert_one(rows[0])  # the usual case: one statement in autocommit
