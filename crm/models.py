@@ -44,8 +44,8 @@ class AttributeDefinition(models.Model):
 class Contact(models.Model):
     """One customer. Known by phone (E.164), by WhatsApp id, or only by a business-scoped user id.
 
-    Order aggregates and RFM scores are kept on the row (by crm.services) so that segments and
-    lists are single indexed queries at a million contacts.
+    Order aggregates are kept on the row (by crm.services) so that segments and lists are single
+    indexed queries at a million contacts; RFM scores live in the narrow `ContactRfm`.
     """
 
     class Source(models.TextChoices):
@@ -81,15 +81,11 @@ class Contact(models.Model):
     marketing_opt_out_reason = models.CharField(max_length=120, blank=True)
     undeliverable = models.BooleanField(default=False, help_text="WhatsApp said this number cannot receive messages")
     last_inbound_at = models.DateTimeField(null=True, blank=True, help_text="Opens the 24-hour service window")
-    # Order aggregates (maintained by crm.services.orders) and RFM (crm.services.segments).
+    # Order aggregates (maintained by crm.services.orders); RFM scores are in ContactRfm.
     order_count = models.PositiveIntegerField(default=0)
     total_spent = models.BigIntegerField(default=0, help_text="Minor units of the shop's currency")
     first_order_at = models.DateTimeField(null=True, blank=True)
     last_order_at = models.DateTimeField(null=True, blank=True)
-    rfm_recency = models.PositiveSmallIntegerField(null=True, blank=True)
-    rfm_frequency = models.PositiveSmallIntegerField(null=True, blank=True)
-    rfm_monetary = models.PositiveSmallIntegerField(null=True, blank=True)
-    rfm_segment = models.CharField(max_length=20, blank=True, db_index=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,6 +104,23 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.phone or self.wa_id or self.business_user_id or f"contact {self.pk}"
+
+
+class ContactRfm(models.Model):
+    """A customer's RFM scores and group (crm.services.segments.refresh_rfm), apart from the contact.
+
+    A refresh rewrites these narrow rows instead of every contact row and all of its indexes.
+    Contacts without orders, and merged ones (crm.services.contacts.merge drops the row), have none.
+    """
+
+    contact = models.OneToOneField(Contact, primary_key=True, on_delete=models.CASCADE, related_name="rfm")
+    recency = models.PositiveSmallIntegerField()
+    frequency = models.PositiveSmallIntegerField()
+    monetary = models.PositiveSmallIntegerField()
+    segment = models.CharField(max_length=20, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.segment}"
 
 
 class TimelineEvent(models.Model):

@@ -43,6 +43,7 @@ class LabelChipSerializer(serializers.ModelSerializer):
 class ContactRowSerializer(serializers.ModelSerializer):
     labels = LabelChipSerializer(many=True, read_only=True)
     owner_name = serializers.SerializerMethodField()
+    rfm_segment = serializers.SerializerMethodField()
 
     class Meta:
         model = Contact
@@ -53,6 +54,15 @@ class ContactRowSerializer(serializers.ModelSerializer):
 
     def get_owner_name(self, contact) -> str | None:
         return (self.context.get("names") or {}).get(contact.owner_id)
+
+    def get_rfm_segment(self, contact) -> str:
+        return rfm_segment(contact)
+
+
+def rfm_segment(contact: Contact) -> str:
+    """The contact's RFM group, "" without scores (load `rfm` with the contacts: select or prefetch)."""
+    scores = getattr(contact, "rfm", None)
+    return scores.segment if scores else ""
 
 
 class ContactDetailSerializer(ContactRowSerializer):

@@ -73,7 +73,7 @@ def contacts(request):
         serializer.is_valid(raise_exception=True)
         contact = service.create_contact(actor_id=actor_id(request), **serializer.validated_data)
         return Response(_detail(contact), status=status.HTTP_201_CREATED)
-    queryset = filtered_contacts(request.query_params).prefetch_related(Prefetch("labels", Label.objects.all()))
+    queryset = filtered_contacts(request.query_params).prefetch_related(Prefetch("labels", Label.objects.all()), "rfm")
     rows, next_cursor = page_by_id(queryset, request.query_params.get("cursor"))
     names = user_names(c.owner_id for c in rows)
     return Response({"results": ContactRowSerializer(rows, many=True, context={"names": names}).data,
@@ -85,12 +85,13 @@ def contacts(request):
 @api_view(["GET", "PATCH"])
 @permission_classes([IsShopMember])
 def contact(request, contact_id: int):
-    found = get_object_or_404(Contact.objects.prefetch_related("labels"), pk=contact_id, merged_into__isnull=True)
+    contacts = Contact.objects.select_related("rfm").prefetch_related("labels")
+    found = get_object_or_404(contacts, pk=contact_id, merged_into__isnull=True)
     if request.method == "PATCH":
         serializer = ContactWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         service.update_contact(found, actor_id=actor_id(request), **serializer.validated_data)
-        found = Contact.objects.prefetch_related("labels").get(pk=found.pk)
+        found = Contact.objects.select_related("rfm").prefetch_related("labels").get(pk=found.pk)
     return Response(_detail(found))
 
 
@@ -160,7 +161,7 @@ def merge(request, contact_id: int):
     keep = get_object_or_404(Contact, pk=contact_id, merged_into__isnull=True)
     other = get_object_or_404(Contact, pk=request.data.get("other_id"), merged_into__isnull=True)
     service.merge(keep, other, actor_id=actor_id(request))
-    return Response(_detail(Contact.objects.prefetch_related("labels").get(pk=keep.pk)))
+    return Response(_detail(Contact.objects.select_related("rfm").prefetch_related("labels").get(pk=keep.pk)))
 
 
 class Labels(viewsets.ModelViewSet):

@@ -14,6 +14,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
 from crm.models import Contact, Segment
+from crm.serializers import rfm_segment
 from crm.services import segments as service
 from tenants.permissions import IsShopManager, IsShopMember
 from tenants.services.errors import PermissionDenied
@@ -40,9 +41,14 @@ class RulesSerializer(serializers.Serializer):
 
 
 class SegmentContactSerializer(serializers.ModelSerializer):
+    rfm_segment = serializers.SerializerMethodField()
+
     class Meta:
         model = Contact
         fields = CONTACT_FIELDS
+
+    def get_rfm_segment(self, contact) -> str:
+        return rfm_segment(contact)
 
 
 COUNT = inline_serializer("SegmentCount", {"count": serializers.IntegerField()})
@@ -123,7 +129,8 @@ def preview(request):
 
 
 def _contacts_page(request, queryset) -> Response:
-    page, next_cursor = page_by_id(queryset.only(*CONTACT_FIELDS), request.query_params.get("cursor"))
+    columns = [field for field in CONTACT_FIELDS if field != "rfm_segment"]
+    page, next_cursor = page_by_id(queryset.only(*columns).prefetch_related("rfm"), request.query_params.get("cursor"))
     return Response({"results": SegmentContactSerializer(page, many=True).data, "next_cursor": next_cursor})
 
 
@@ -157,11 +164,12 @@ def _export(request, queryset, filename: str) -> StreamingHttpResponse:
         last_id = 0
         while True:
             with schema_context(schema_name):
-                chunk = list(queryset.filter(pk__gt=last_id).order_by("pk").values_list(*CONTACT_FIELDS)[:EXPORT_CHUNK])
+                columns = [field if field != "rfm_segment" else "rfm__segment" for field in CONTACT_FIELDS]
+                chunk = list(queryset.filter(pk__gt=last_id).order_by("pk").values_list(*columns)[:EXPORT_CHUNK])
             for pk, name, phone, email, city, spent, orders, last_order_at, rfm in chunk:
                 last_order = last_order_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if last_order_at else ""
                 safe = [_spreadsheet_safe(value) for value in (name, email, city)]
-                yield _csv_line([pk, safe[0], phone or "", safe[1], safe[2], spent, orders, last_order, rfm])
+                yield _csv_line([pk, safe[0], phone or "", safe[1], safe[2], spent, orders, last_order, rfm or ""])
             if len(chunk) < EXPORT_CHUNK:
                 return
             last_id = chunk[-1][0]

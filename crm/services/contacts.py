@@ -9,7 +9,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import AttributeDefinition, Contact, Label, TimelineEvent
+from crm.models import AttributeDefinition, Contact, ContactRfm, Label, TimelineEvent
 from crm.services import rollups
 from tenants.services.errors import ServiceError
 
@@ -285,6 +285,7 @@ def merge(keep: Contact, other: Contact, *, actor_id: int | None) -> Contact:
         Contact.objects.filter(pk=other.pk).update(
             merged_into=keep, phone=None, phone_digits="", wa_id=None, business_user_id=None
         )
+        ContactRfm.objects.filter(contact=other).delete()
         for field, value in identities.items():
             if not getattr(keep, field):
                 setattr(keep, field, value)

@@ -504,12 +504,12 @@ class _Importer:
                 f"""
                 INSERT INTO {table} (id, name, phone, phone_digits, wa_id, email, city, address, birthday, gender,
                     notes, attributes, marketing_opt_out, marketing_opt_out_at, marketing_opt_out_reason, source,
-                    undeliverable, order_count, total_spent, rfm_segment, created_at, updated_at)
+                    undeliverable, order_count, total_spent, created_at, updated_at)
                 SELECT u.id, u.name, u.phone, u.phone_digits, u.wa_id, u.email, u.city, u.address, u.birthday::date,
                        u.gender, u.notes, u.attributes::jsonb, u.marketing_opt_out,
                        CASE WHEN u.marketing_opt_out THEN %(now)s END,
                        CASE WHEN u.marketing_opt_out THEN %(reason)s ELSE '' END,
-                       %(source)s, false, 0, 0, '', %(now)s, %(now)s
+                       %(source)s, false, 0, 0, %(now)s, %(now)s
                 FROM {_unnest(columns)}
                 """,
                 {**columns, "now": self.now, "reason": self.reason[:120], "source": Contact.Source.IMPORT},

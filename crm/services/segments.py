@@ -54,7 +54,7 @@ precedence    group         R           FM
 7             lost          1           1-2
 ============  ============  ==========  ===================================================
 
-Contacts without orders (and merged contacts) have no scores and an empty group.
+Contacts without orders (and merged contacts) have no scores (no `ContactRfm` row) and an empty group.
 """
 
 import datetime as dt
@@ -90,7 +90,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.models import AttributeDefinition, Contact, Order, OrderItem, Segment, ShopSettings
+from crm.models import AttributeDefinition, Contact, ContactRfm, Order, OrderItem, Segment, ShopSettings
 from tenants.services.errors import ServiceError
 
 MAX_DEPTH = 10
@@ -257,12 +257,12 @@ class _Compiler:
         def one():
             if value not in RFM_KEYS:
                 raise _RuleError(_("the value must be one of: %(keys)s") % {"keys": ", ".join(RFM_KEYS)})
-            return Q(rfm_segment=value)
+            return Q(rfm__segment=value)
 
         def many():
             if not isinstance(value, list) or not value or any(v not in RFM_KEYS for v in value):
                 raise _RuleError(_("the value must be a list of: %(keys)s") % {"keys": ", ".join(RFM_KEYS)})
-            return Q(rfm_segment__in=value)
+            return Q(rfm__segment__in=value)
 
         return _pick(operator, {"is": one, "in": many})
 
@@ -504,16 +504,17 @@ def builtin_names() -> dict[str, str]:
 
 
 def builtin_counts() -> list[dict]:
-    """Every built-in segment with its size, counted in one pass over contacts."""
+    """Every built-in segment with its size: the RFM groups from the scores, activity in one pass over contacts."""
     shop, now = shop_settings(), timezone.now()
-    filters = {f"rfm:{key}": Q(rfm_segment=key) for key in RFM_DISPLAY_ORDER}
-    filters.update({key: activity_q(key, shop, now) for key in ACTIVITY_KEYS})
-    aliases = {key: f"n{index}" for index, key in enumerate(filters)}
+    rfm = dict(ContactRfm.objects.values("segment").annotate(n=Count("pk")).values_list("segment", "n"))
+    activity = {key: activity_q(key, shop, now) for key in ACTIVITY_KEYS}
     counts = Contact.objects.filter(merged_into__isnull=True).aggregate(
-        **{aliases[key]: Count("pk", filter=condition) for key, condition in filters.items()}
+        **{key: Count("pk", filter=condition) for key, condition in activity.items()}
     )
+    counts.update({f"rfm:{key}": rfm.get(key, 0) for key in RFM_DISPLAY_ORDER})
     names = builtin_names()
-    return [{"key": key, "name": names[key], "count": counts[aliases[key]]} for key in filters]
+    keys = [f"rfm:{key}" for key in RFM_DISPLAY_ORDER] + ACTIVITY_KEYS
+    return [{"key": key, "name": names[key], "count": counts[key]} for key in keys]
 
 
 # --- RFM
@@ -531,9 +532,10 @@ def _rfm_case_sql() -> str:
 def refresh_rfm() -> tuple[int, dt.datetime]:
     """Scores every customer of the current shop in one set-based statement; returns (scored, at).
 
-    Rows whose scores did not change are not written, so a nightly run touches only what moved.
+    Scores go to the narrow ContactRfm table (contact rows and their indexes are not rewritten);
+    rows whose scores did not change are not written, and customers no longer scored lose their row.
     """
-    table = Contact._meta.db_table
+    table, scores_table = Contact._meta.db_table, ContactRfm._meta.db_table
     sql = f"""
         WITH tiles AS (
             SELECT id,
@@ -551,21 +553,21 @@ def refresh_rfm() -> tuple[int, dt.datetime]:
                    MIN(m_tile) OVER (PARTITION BY total_spent) AS m
             FROM tiles
         ),
-        grouped AS (SELECT id, r, f, m, {_rfm_case_sql()} AS segment FROM scores),
+        grouped AS MATERIALIZED (SELECT id, r, f, m, {_rfm_case_sql()} AS segment FROM scores),
         scored AS (
-            UPDATE {table} AS c
-            SET rfm_recency = g.r, rfm_frequency = g.f, rfm_monetary = g.m, rfm_segment = g.segment
-            FROM grouped AS g
-            WHERE c.id = g.id
-              AND (c.rfm_recency, c.rfm_frequency, c.rfm_monetary, c.rfm_segment)
-                  IS DISTINCT FROM (g.r, g.f, g.m, g.segment)
+            INSERT INTO {scores_table} AS s (contact_id, recency, frequency, monetary, segment)
+            SELECT id, r, f, m, segment FROM grouped g
+            WHERE NOT EXISTS (SELECT 1 FROM {scores_table} k WHERE k.contact_id = g.id
+                              AND (k.recency, k.frequency, k.monetary, k.segment) = (g.r, g.f, g.m, g.segment))
+            ON CONFLICT (contact_id) DO UPDATE
+            SET recency = EXCLUDED.recency, frequency = EXCLUDED.frequency, monetary = EXCLUDED.monetary,
+                segment = EXCLUDED.segment
+            WHERE (s.recency, s.frequency, s.monetary, s.segment)
+                  IS DISTINCT FROM (EXCLUDED.recency, EXCLUDED.frequency, EXCLUDED.monetary, EXCLUDED.segment)
             RETURNING 1
         ),
         cleared AS (
-            UPDATE {table}
-            SET rfm_recency = NULL, rfm_frequency = NULL, rfm_monetary = NULL, rfm_segment = ''
-            WHERE NOT (order_count > 0 AND last_order_at IS NOT NULL AND merged_into_id IS NULL)
-              AND (rfm_segment <> '' OR rfm_recency IS NOT NULL)
+            DELETE FROM {scores_table} s WHERE NOT EXISTS (SELECT 1 FROM grouped g WHERE g.id = s.contact_id)
             RETURNING 1
         )
         SELECT (SELECT COUNT(*) FROM grouped), (SELECT COUNT(*) FROM scored), (SELECT COUNT(*) FROM cleared)
@@ -573,7 +575,9 @@ def refresh_rfm() -> tuple[int, dt.datetime]:
     at = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, {"zone": shop_zone().key})
-        scored, _changed, _cleared = cursor.fetchone()
+        scored, changed, cleared = cursor.fetchone()
+        if changed + cleared:
+            cursor.execute(f"ANALYZE {scores_table}")  # group sizes moved: segment queries plan by them
         updated = ShopSettings.objects.filter(pk=shop_settings().pk).update(rfm_refreshed_at=at)
         if not updated:
             ShopSettings.objects.create(rfm_refreshed_at=at)

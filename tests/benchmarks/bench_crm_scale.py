@@ -201,13 +201,13 @@ def generate(schema: str, owner_id: int) -> None:
             f"""
             INSERT INTO crm_contact (name, phone, phone_digits, wa_id, email, city, address, gender, attributes,
                 source, notes, marketing_opt_out, marketing_opt_out_reason, undeliverable, order_count,
-                total_spent, rfm_segment, created_at, updated_at)
+                total_spent, created_at, updated_at)
             SELECT f.first || ' ' || l.last,
                    '+62' || (81200000000 + i), (81200000000 + i)::text, '62' || (81200000000 + i),
                    CASE WHEN i % 3 = 0 THEN lower(f.first) || '.' || lower(l.last) || i || '@mail.test' ELSE '' END,
                    ({sql_array(CITIES)})[1 + floor(random() * {len(CITIES)})::int], '', '', '{{}}'::jsonb,
                    CASE WHEN i % 10 < 7 THEN 'whatsapp' WHEN i % 10 < 9 THEN 'manual' ELSE 'import' END, '',
-                   i % 20 = 0, '', false, 0, 0, '',
+                   i % 20 = 0, '', false, 0, 0,
                    now() - (i % 1000) * interval '1 day', now() - (i % 1000) * interval '1 hour'
             FROM generate_series(1, {CONTACTS}) i
             CROSS JOIN LATERAL (SELECT ({sql_array(FIRST_NAMES)})[1 + i % {len(FIRST_NAMES)}] AS first) f

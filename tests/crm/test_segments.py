@@ -6,11 +6,22 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from crm import tasks
-from crm.models import AttributeDefinition, Contact, Label, Order, OrderItem, Product, Segment, ShopSettings
+from crm.models import (
+    AttributeDefinition,
+    Contact,
+    ContactRfm,
+    Label,
+    Order,
+    OrderItem,
+    Product,
+    Segment,
+    ShopSettings,
+)
 from crm.services import segments
 from crm.services.contacts import refresh_order_aggregates
 from tenants import provisioning
@@ -247,19 +258,35 @@ def customers(world):
                 name=name, order_count=orders, total_spent=spent, first_order_at=now - timedelta(days=days + 30),
                 last_order_at=now - timedelta(days=days),
             )  # fmt: skip
-        Contact.objects.create(name="no orders any more", rfm_segment="champions", rfm_recency=5, rfm_frequency=5)
+        stale = Contact.objects.create(name="no orders any more")
+        ContactRfm.objects.create(contact=stale, recency=5, frequency=5, monetary=5, segment="champions")
         merged_into = Contact.objects.get(name="A")
-        Contact.objects.create(
-            name="merged", order_count=9, total_spent=1, last_order_at=now, merged_into=merged_into, rfm_segment="new"
+        merged = Contact.objects.create(
+            name="merged", order_count=9, total_spent=1, last_order_at=now, merged_into=merged_into
         )
+        ContactRfm.objects.create(contact=merged, recency=5, frequency=1, monetary=1, segment="new")
+
+
+def scores_by_name() -> dict:
+    """Each contact's ((R, F, M), group); no scores are (None, None, None) and group ""."""
+    rows = {}
+    for contact in Contact.objects.select_related("rfm"):
+        rfm = getattr(contact, "rfm", None)
+        rows[contact.name] = ((rfm.recency, rfm.frequency, rfm.monetary), rfm.segment) if rfm else ((None,) * 3, "")
+    return rows
+
+
+def written_scores() -> list:
+    """Each score row's id and the transaction that last wrote it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT contact_id, xmin::text FROM crm_contactrfm ORDER BY contact_id")
+        return cursor.fetchall()
 
 
 def test_rfm_scores_and_groups_match_the_hand_computed_quintiles(world, customers):
     with schema_context(world.shop.schema_name):
         scored, at = segments.refresh_rfm()
-        rows = {
-            c.name: ((c.rfm_recency, c.rfm_frequency, c.rfm_monetary), c.rfm_segment) for c in Contact.objects.all()
-        }
+        rows = scores_by_name()
         assert ShopSettings.objects.get().rfm_refreshed_at == at
     assert scored == 10
     assert {name: rows[name] for name in RFM_FIXTURE} == {
@@ -272,15 +299,17 @@ def test_rfm_scores_and_groups_match_the_hand_computed_quintiles(world, customer
 def test_refreshing_again_reports_every_customer_and_leaves_contact_lists_in_their_order(world, customers):
     with schema_context(world.shop.schema_name):
         segments.refresh_rfm()
-        before = list(Contact.objects.order_by("pk").values_list("rfm_segment", "updated_at"))
+        before = list(Contact.objects.order_by("pk").values_list("rfm__segment", "updated_at"))
+        scores = written_scores()
         assert segments.refresh_rfm()[0] == 10
-        assert list(Contact.objects.order_by("pk").values_list("rfm_segment", "updated_at")) == before
+        assert list(Contact.objects.order_by("pk").values_list("rfm__segment", "updated_at")) == before
+        assert written_scores() == scores  # unchanged scores are not written again
 
 
 def test_the_nightly_task_refreshes_the_shop_it_runs_in(world, customers):
     with schema_context(world.shop.schema_name):
         assert tasks.refresh_rfm() == 10
-        assert Contact.objects.get(name="J").rfm_segment == "lost"
+        assert ContactRfm.objects.get(contact__name="J").segment == "lost"
 
 
 def test_the_rfm_table_gives_every_score_triple_exactly_one_group():
@@ -311,7 +340,10 @@ def test_refresh_api_then_builtin_segments_with_their_counts(world, customers):
     }  # fmt: skip
     at_risk = owner.get("/api/crm/segments/builtin/rfm:at_risk/contacts/").json()
     assert sorted(c["name"] for c in at_risk["results"]) == ["G", "H", "I"]
+    assert {c["rfm_segment"] for c in at_risk["results"]} == {"at_risk"}
     assert at_risk["next_cursor"] is None
+    listed = {c["name"]: c["rfm_segment"] for c in owner.get("/api/crm/contacts/").json()["results"]}
+    assert (listed["J"], listed["no orders any more"]) == ("lost", "")
     assert owner.get("/api/crm/segments/builtin/rfm:vip/contacts/").status_code == 404
 
 
