@@ -66,11 +66,10 @@ def summary_text(message: dict) -> str:
     return ""
 
 
-def process(intake: WebhookIntake) -> list[Message]:
-    """Applies one intake row; returns the inbound messages that are new (for auto-replies)."""
+def _my_changes(intake: WebhookIntake):
+    """(value, profiles by wa_id and user id, customer messages) of each change for this row's numbers."""
     payload = json.loads(bytes(intake.body))
     mine = set(intake.phone_number_ids)
-    new_messages: list[Message] = []
     for entry in payload.get("entry") or []:
         for change in entry.get("changes") or []:
             value = change.get("value") or {}
@@ -82,24 +81,55 @@ def process(intake: WebhookIntake) -> list[Message]:
                     if key:
                         profiles[key] = contact
             own_number = (value.get("metadata") or {}).get("display_phone_number")
-            for message in value.get("messages") or []:
-                if own_number and message.get("from") == own_number:
-                    continue  # an echo of our own message: never treated as a customer's
-                created = _inbound(message, profiles)
-                if created is not None:
-                    new_messages.append(created)
-            if value.get("statuses"):
-                apply_statuses(value["statuses"])
-    return new_messages
+            # An echo of our own message is never treated as a customer's.
+            messages = [m for m in value.get("messages") or [] if not (own_number and m.get("from") == own_number)]
+            yield value, profiles, messages
 
 
-def _inbound(message: dict, profiles: dict) -> Message | None:
+def _identity(message: dict, profiles: dict) -> tuple[str | None, str | None, str]:
     wa_id = message.get("from")
     user_id = message.get("from_user_id")
     profile = profiles.get(wa_id) or profiles.get(user_id) or {}
-    user_id = user_id or profile.get("user_id")
-    contact = upsert_whatsapp_contact(
-        wa_id=wa_id, business_user_id=user_id, name=(profile.get("profile") or {}).get("name", "")
+    return wa_id, user_id or profile.get("user_id"), (profile.get("profile") or {}).get("name", "")
+
+
+def customers(intake: WebhookIntake) -> dict[tuple, Contact]:
+    """The row's customers, upserted before processing, each in a short transaction of its own.
+
+    A new customer also bumps the shop's daily counters (one row per day); committed here, that row is
+    locked for a moment rather than for a whole processing transaction, so concurrent messages from new
+    customers do not queue behind each other. Safe to repeat: the upsert finds what it made.
+    """
+    found = {}
+    for _value, profiles, messages in _my_changes(intake):
+        for message in messages:
+            wa_id, user_id, name = _identity(message, profiles)
+            if (wa_id, user_id) not in found:
+                with transaction.atomic():
+                    found[(wa_id, user_id)] = upsert_whatsapp_contact(wa_id=wa_id, business_user_id=user_id, name=name)
+    return found
+
+
+def process(intake: WebhookIntake, contacts: dict[tuple, Contact] | None = None) -> list[Message]:
+    """Applies one intake row; returns the inbound messages that are new (for auto-replies).
+
+    `contacts` are the row's customers from `customers()`; any missing is upserted here.
+    """
+    new_messages: list[Message] = []
+    for value, profiles, messages in _my_changes(intake):
+        for message in messages:
+            created = _inbound(message, profiles, contacts or {})
+            if created is not None:
+                new_messages.append(created)
+        if value.get("statuses"):
+            apply_statuses(value["statuses"])
+    return new_messages
+
+
+def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> Message | None:
+    wa_id, user_id, name = _identity(message, profiles)
+    contact = contacts.get((wa_id, user_id)) or upsert_whatsapp_contact(
+        wa_id=wa_id, business_user_id=user_id, name=name
     )
     conversation, _ = Conversation.objects.get_or_create(contact=contact)
     kind = message.get("type", "unknown")

@@ -22,20 +22,19 @@ logger = logging.getLogger(__name__)
 def process_intake(self, intake_id: int) -> int:
     """Applies one stored webhook and decides its auto-replies in one transaction, then sends them. Idempotent."""
     replies: list[int] = []
+    intake = WebhookIntake.objects.select_related("shop").filter(pk=intake_id).first()
+    if intake is None or intake.status != WebhookIntake.Status.PENDING:
+        return 0  # done already
+    if intake.shop.schema_name != connection.schema_name:
+        raise RuntimeError(f"intake {intake_id} belongs to {intake.shop.schema_name}, not {connection.schema_name}")
+    if intake.shop.is_suspended:
+        return 0  # kept pending; processed after reactivation
+    contacts = inbound.customers(intake)  # committed apart: see there
     with transaction.atomic():
-        intake = (
-            WebhookIntake.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("shop")
-            .filter(pk=intake_id)
-            .first()
-        )
-        if intake is None or intake.status != WebhookIntake.Status.PENDING:
-            return 0  # done already, or another worker holds it
-        if intake.shop.schema_name != connection.schema_name:
-            raise RuntimeError(f"intake {intake_id} belongs to {intake.shop.schema_name}, not {connection.schema_name}")
-        if intake.shop.is_suspended:
-            return 0  # kept pending; processed after reactivation
-        new_messages = inbound.process(intake)
+        pending = WebhookIntake.objects.filter(pk=intake_id, status=WebhookIntake.Status.PENDING)
+        if not list(pending.select_for_update(skip_locked=True).values_list("pk", flat=True)):
+            return 0  # another worker holds it, or has just done it
+        new_messages = inbound.process(intake, contacts)
         WebhookIntake.objects.filter(pk=intake.pk).update(
             status=WebhookIntake.Status.PROCESSED, processed_at=timezone.now(), attempts=intake.attempts + 1
         )
