@@ -4,7 +4,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from .inbound import normalise
@@ -55,17 +55,17 @@ def choose_rule(text: str, *, first_message, at: datetime) -> AutoReplyRule | No
 
 
 def _claim_cooldown(rule: AutoReplyRule, contact, now: datetime) -> bool:
-    """Takes the rule's slot for this contact unless it fired within its cooldown (race-safe)."""
+    """Takes the rule's slot for this contact unless it fired within its cooldown: one statement, race-safe
+    (the row lock of the upsert orders concurrent claims; the loser sees the winner's time)."""
     since = now - timedelta(minutes=rule.cooldown_minutes)
-    updated = AutoReplyFiring.objects.filter(rule=rule, contact=contact, fired_at__lte=since).update(fired_at=now)
-    if updated:
-        return True
-    try:
-        with transaction.atomic():
-            AutoReplyFiring.objects.create(rule=rule, contact=contact, fired_at=now)
-        return True
-    except IntegrityError:
-        return False  # fired recently
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AutoReplyFiring._meta.db_table} AS firing (rule_id, contact_id, fired_at) "
+            "VALUES (%s, %s, %s) ON CONFLICT (rule_id, contact_id) DO UPDATE SET fired_at = EXCLUDED.fired_at "
+            "WHERE firing.fired_at <= %s RETURNING 1",
+            [rule.pk, contact.pk, now, since],
+        )
+        return cursor.fetchone() is not None
 
 
 def answer(message: Message, *, dispatch: bool = True) -> Message | None:

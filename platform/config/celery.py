@@ -12,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # How much a worker that does not serve the `interactive` queue defers to one that does (0: not at all).
-BACKGROUND_NICE = int(os.environ.get("CELERY_BACKGROUND_NICE", "10"))
+BACKGROUND_NICE = int(os.environ.get("CELERY_BACKGROUND_NICE", "19"))
 
 
 @signals.celeryd_after_setup.connect

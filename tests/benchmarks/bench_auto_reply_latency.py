@@ -6,7 +6,9 @@ phone_number_id and fresh customers, so reruns work; the shop stays in the datab
 
 Real processes: the WhatsApp Cloud API simulator (Meta and the customers' phones; it also sends the
 sent/delivered/read status webhooks for every reply, as Meta would), gunicorn with infra/gunicorn.conf.py,
-BENCH_WORKERS Celery workers (threads pool, concurrency 4), PostgreSQL and Redis as configured.
+Celery workers as `make run` deploys them (the first serves `interactive`: customer messages and replies,
+prefork with BENCH_INTERACTIVE_CONCURRENCY processes; the other BENCH_WORKERS - 1 serve `default`: status
+updates, threads pool, at a lower CPU priority, see config/celery.py), PostgreSQL and Redis as configured.
 The shop has one keyword rule ("harga", cooldown 0); BENCH_RATE distinct customers per second write
 "harga ...?" for BENCH_SECONDS seconds, each triggered through the simulator's control plane
 (`POST /_sim/customers/{wa_id}/messages`), which queues the signed inbound webhook at once.
@@ -40,6 +42,8 @@ from tests.benchmarks.common import prepare_database
 RATE = float(os.environ.get("BENCH_RATE", "50"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+# Processes, not threads: one process is one GIL, and on 2 shared cores it gets one scheduler share.
+INTERACTIVE_CONCURRENCY = int(os.environ.get("BENCH_INTERACTIVE_CONCURRENCY", "4"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "20"))
 REPLY_TIMEOUT = float(os.environ.get("BENCH_REPLY_TIMEOUT", str(max(60.0, 2 * SECONDS))))
 PASSWORD = "Kopi-Susu-2026!"
@@ -273,7 +277,7 @@ def main() -> int:
     prepare_database(log)
     from django.utils import timezone
 
-    from tests.support.servers import celery_worker, free_port, sim_call, simulator, web_server
+    from tests.support.servers import celery_worker, free_port, process_env, running, sim_call, simulator, web_server
 
     run_id = secrets.token_hex(3)
     run_num = secrets.randbelow(10**5)
@@ -291,9 +295,14 @@ def main() -> int:
         with web_server(**graph) as web, ExitStack() as stack:
             names = [f"bench-reply-{run_id}-{n}" for n in range(WORKERS)]
             # As `make run` deploys them: customer-facing work has its own worker, statuses go to the others.
-            for index, name in enumerate(names):
-                queues = "interactive" if index == 0 else "default"
-                stack.enter_context(celery_worker(name, queues=queues, **graph))
+            interactive = [
+                sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
+                "--concurrency", str(INTERACTIVE_CONCURRENCY), "-l", "info", "--without-heartbeat",
+                "--without-mingle", "--without-gossip", "-n", f"{names[0]}@%h", "-Q", "interactive",
+            ]  # fmt: skip
+            stack.enter_context(running(names[0], interactive, process_env(**graph)))
+            for name in names[1:]:
+                stack.enter_context(celery_worker(name, queues="default", **graph))
             wait_ready(names)
             sim_call(sim, "POST", "/_sim/numbers", {**number, "callback_url": f"{web}/webhooks/whatsapp/",
                                                     "throughput_mps": 80})  # fmt: skip
@@ -330,6 +339,7 @@ def main() -> int:
         "sim_webhook_retries": stats.get("webhook_retries"),
         "intake_rows": drained,
         "celery_workers": WORKERS,
+        "interactive_processes": INTERACTIVE_CONCURRENCY,
         **legs,
     }
     if outcome["failures"]:
