@@ -24,6 +24,8 @@ from whatsapp.serializers import user_names
 
 from .common import page_by_id
 
+ROW_COLUMNS = [name for name in ContactRowSerializer.Meta.fields if name not in ("labels", "owner_name", "rfm_segment")]
+
 
 def actor_id(request) -> int | None:
     membership = request_membership(request)
@@ -73,7 +75,12 @@ def contacts(request):
         serializer.is_valid(raise_exception=True)
         contact = service.create_contact(actor_id=actor_id(request), **serializer.validated_data)
         return Response(_detail(contact), status=status.HTTP_201_CREATED)
-    queryset = filtered_contacts(request.query_params).prefetch_related(Prefetch("labels", Label.objects.all()), "rfm")
+    queryset = (
+        filtered_contacts(request.query_params)
+        .select_related("rfm")
+        .only(*ROW_COLUMNS, "rfm__segment")  # not the wide text and JSON columns the list does not show
+        .prefetch_related(Prefetch("labels", Label.objects.all()))
+    )
     rows, next_cursor = page_by_id(queryset, request.query_params.get("cursor"))
     names = user_names(c.owner_id for c in rows)
     return Response({"results": ContactRowSerializer(rows, many=True, context={"names": names}).data,
