@@ -44,6 +44,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 # Processes, not threads: one process is one GIL, and on 2 shared cores it gets one scheduler share.
 INTERACTIVE_CONCURRENCY = int(os.environ.get("BENCH_INTERACTIVE_CONCURRENCY", "4"))
+INTERACTIVE_POOL = os.environ.get("BENCH_INTERACTIVE_POOL", "prefork")
 WARMUP = int(os.environ.get("BENCH_WARMUP", "20"))
 REPLY_TIMEOUT = float(os.environ.get("BENCH_REPLY_TIMEOUT", str(max(60.0, 2 * SECONDS))))
 PASSWORD = "Kopi-Susu-2026!"
@@ -296,7 +297,7 @@ def main() -> int:
             names = [f"bench-reply-{run_id}-{n}" for n in range(WORKERS)]
             # As `make run` deploys them: customer-facing work has its own worker, statuses go to the others.
             interactive = [
-                sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork",
+                sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", INTERACTIVE_POOL,
                 "--concurrency", str(INTERACTIVE_CONCURRENCY), "-l", "info", "--without-heartbeat",
                 "--without-mingle", "--without-gossip", "-n", f"{names[0]}@%h", "-Q", "interactive",
             ]  # fmt: skip
@@ -339,7 +340,7 @@ def main() -> int:
         "sim_webhook_retries": stats.get("webhook_retries"),
         "intake_rows": drained,
         "celery_workers": WORKERS,
-        "interactive_processes": INTERACTIVE_CONCURRENCY,
+        "interactive_pool": f"{INTERACTIVE_POOL} x{INTERACTIVE_CONCURRENCY}",
         **legs,
     }
     if outcome["failures"]:
