@@ -22,7 +22,7 @@ from crm.models import (
     Segment,
     ShopSettings,
 )
-from crm.services import segments
+from crm.services import contacts, segments
 from crm.services.contacts import refresh_order_aggregates
 from tenants import provisioning
 from tenants.services.errors import ServiceError
@@ -304,6 +304,17 @@ def test_refreshing_again_reports_every_customer_and_leaves_contact_lists_in_the
         assert segments.refresh_rfm()[0] == 10
         assert list(Contact.objects.order_by("pk").values_list("rfm__segment", "updated_at")) == before
         assert written_scores() == scores  # unchanged scores are not written again
+
+
+def test_a_merged_customer_leaves_the_rfm_groups_at_once(world, customers):
+    with schema_context(world.shop.schema_name):
+        segments.refresh_rfm()
+        before = {row["key"]: row["count"] for row in segments.builtin_counts()}
+        lost = Contact.objects.get(name="J")
+        contacts.merge(Contact.objects.get(name="A"), lost, actor_id=None)
+        after = {row["key"]: row["count"] for row in segments.builtin_counts()}
+        assert not ContactRfm.objects.filter(contact=lost).exists()
+    assert (before["rfm:lost"], after["rfm:lost"]) == (1, 0)
 
 
 def test_the_nightly_task_refreshes_the_shop_it_runs_in(world, customers):
