@@ -8,7 +8,9 @@ embedded pgserver has none).
 Data: ONE shop with BENCH_CONTACTS contacts (1,000,000), BENCH_ORDERS orders (5,000,000) with
 BENCH_ITEMS_PER_ORDER items each (1), BENCH_DEALS deals (100,000) over the default stages, made
 with `INSERT … SELECT generate_series` inside the shop's schema (secondary indexes dropped while
-loading and rebuilt after), then the contacts' order aggregates in one UPDATE … FROM (GROUP BY).
+loading and rebuilt after), then the contacts' order aggregates in one UPDATE … FROM (GROUP BY) and
+the dashboard's daily rollups with crm.services.rollups.rebuild_daily_rollups() (SQL loads skip the
+services that keep them).
 Generation is deterministic and the shop is kept: a rerun with the same sizes reuses it
 (BENCH_FRESH=1 makes a new one).
 
