@@ -6,9 +6,10 @@ phone_number_id and fresh customers, so reruns work; the shop stays in the datab
 
 Real processes: the WhatsApp Cloud API simulator (Meta and the customers' phones; it also sends the
 sent/delivered/read status webhooks for every reply, as Meta would), gunicorn with infra/gunicorn.conf.py,
-Celery workers as `make run` deploys them (the first serves `interactive`: customer messages and replies,
-prefork with BENCH_INTERACTIVE_CONCURRENCY processes; the other BENCH_WORKERS - 1 serve `default`: status
-updates, threads pool, at a lower CPU priority, see config/celery.py), PostgreSQL and Redis as configured.
+Celery workers split by queue as `make run` and the README's deploy do it (the first serves `interactive`:
+customer messages and replies, BENCH_INTERACTIVE_POOL (prefork) x BENCH_INTERACTIVE_CONCURRENCY (4); the
+other BENCH_WORKERS - 1 serve `default`: status updates, threads pool, at a lower CPU priority, see
+config/celery.py), PostgreSQL and Redis as configured.
 The shop has one keyword rule ("harga", cooldown 0); BENCH_RATE distinct customers per second write
 "harga ...?" for BENCH_SECONDS seconds, each triggered through the simulator's control plane
 (`POST /_sim/customers/{wa_id}/messages`), which queues the signed inbound webhook at once.
@@ -295,7 +296,7 @@ def main() -> int:
         graph = {"WHATSAPP_GRAPH_BASE_URL": f"http://127.0.0.1:{tap_port}"}
         with web_server(**graph) as web, ExitStack() as stack:
             names = [f"bench-reply-{run_id}-{n}" for n in range(WORKERS)]
-            # As `make run` deploys them: customer-facing work has its own worker, statuses go to the others.
+            # Customer-facing work has its own worker; statuses go to the others.
             interactive = [
                 sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", INTERACTIVE_POOL,
                 "--concurrency", str(INTERACTIVE_CONCURRENCY), "-l", "info", "--without-heartbeat",
