@@ -217,3 +217,24 @@ def month_to_date(shop_id: int, today: date) -> dict:
         for key in ("messages", "billable_messages", "meta_cost", "price")
     }
     return {"from": start, "to": today, "by_category": by_category, "total": total}
+
+
+def hold_for_send(reference: str, *, recipient: str | None, category: str, inside_window: bool) -> None:
+    """Before a template leaves: reserve its estimated price, or refuse it (balance, cap) with the reason.
+
+    A utility template inside the customer-service window is free, as Meta prices it; so is a service one.
+    """
+    category = category.lower()
+    if category in ("service",) or (category == "utility" and inside_window):
+        return
+    terms = current_terms()
+    today = timezone.now().astimezone(terms.time_zone).date()
+    estimate = RateBook().price(
+        market=market_of(recipient),
+        category=category,
+        on=today,
+        currency=terms.currency,
+        markup_percent=terms.markup_percent,
+        billed=True,
+    )
+    wallet.reserve(terms.shop_id, reference, estimate.price, prepaid=terms.prepaid)

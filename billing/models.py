@@ -201,6 +201,7 @@ class LedgerEntry(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["shop", "day"])]
+        verbose_name_plural = "ledger entries"
 
     def __str__(self) -> str:
         return f"{self.wamid} {self.category} {self.price} {self.currency}"
@@ -220,6 +221,7 @@ class UsageRollup(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "day", "category"], name="usage_rollup_unique")]
+        indexes = [models.Index(fields=["day"], name="usage_rollup_day")]  # the operator's month across shops
 
     def __str__(self) -> str:
         return f"{self.day} {self.category}: {self.messages} messages, {self.price} {self.currency}"

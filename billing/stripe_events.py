@@ -80,7 +80,8 @@ def _credit_intent(shop: Shop, intent) -> None:
     """Top-ups credit once per payment, whichever of its two events (checkout, payment intent) comes first."""
     if (intent.get("metadata") or {}).get("kind") != "top_up" or intent.status != "succeeded":
         return
-    wallet.credit_top_up(shop.pk, int(intent.amount), f"pi:{intent.id}")
+    amount = stripe_gateway.from_stripe(intent.amount, intent.currency)
+    wallet.credit_top_up(shop.pk, amount, f"pi:{intent.id}")
     method = _id(intent.get("payment_method"))
     if method and intent.get("setup_future_usage") == "off_session":
         BillingAccount.objects.filter(shop=shop).update(saved_payment_method=method)

@@ -15,12 +15,24 @@ from . import wallet
 from .models import BillingAccount, Plan
 
 logger = logging.getLogger(__name__)
-MIN_TOP_UP = {"IDR": 50_000, "USD": 500}
+MIN_TOP_UP = {"IDR": 50_000, "USD": 500}  # our minor units: whole rupiah, cents
 MAX_TOP_UP = {"IDR": 50_000_000, "USD": 500_000}
 
 
 class StripeUnavailable(ServiceError):
     pass
+
+
+# Stripe counts IDR in hundredths of a rupiah (it is not one of its zero-decimal currencies).
+STRIPE_FACTOR = {"IDR": 100, "USD": 1}
+
+
+def to_stripe(amount: int, currency: str) -> int:
+    return amount * STRIPE_FACTOR.get(currency, 1)
+
+
+def from_stripe(amount: int, currency: str) -> int:
+    return int(amount) // STRIPE_FACTOR.get(currency.upper(), 1)
 
 
 @cache
@@ -84,7 +96,7 @@ def ensure_price(plan: Plan, currency: str) -> str:
             params={
                 "product": product.id,
                 "currency": currency.lower(),
-                "unit_amount": plan.monthly_price(currency),
+                "unit_amount": to_stripe(plan.monthly_price(currency), currency),
                 "recurring": {"interval": "month"},
                 "metadata": {"plan": plan.code},
             },
@@ -166,7 +178,7 @@ def top_up_checkout(shop: Shop, amount: int, return_url: str, *, save_card: bool
                     {
                         "price_data": {
                             "currency": account.currency.lower(),
-                            "unit_amount": amount,
+                            "unit_amount": to_stripe(amount, account.currency),
                             "product_data": {"name": "Saldo WhatsApp / WhatsApp balance"},
                         },
                         "quantity": 1,
@@ -206,8 +218,8 @@ def invoices(shop: Shop) -> list[dict]:
             "id": invoice.id,
             "number": invoice.get("number") or invoice.id,
             "status": invoice.status,
-            "amount_due": invoice.amount_due,
-            "amount_paid": invoice.amount_paid,
+            "amount_due": from_stripe(invoice.amount_due, invoice.currency),
+            "amount_paid": from_stripe(invoice.amount_paid, invoice.currency),
             "currency": invoice.currency.upper(),
             "created": invoice.created,
             "url": invoice.get("hosted_invoice_url") or "",
@@ -222,7 +234,7 @@ def charge_saved_card(shop_id: int) -> None:
         account = BillingAccount.objects.select_for_update().get(shop_id=shop_id)
         if not (account.auto_recharge and account.saved_payment_method):
             return
-        if account.available >= account.auto_recharge_below:
+        if account.available >= wallet.from_minor(account.auto_recharge_below, account.currency):
             return
         amount, customer, method = (
             account.auto_recharge_amount,
@@ -232,7 +244,7 @@ def charge_saved_card(shop_id: int) -> None:
     try:
         intent = client().v1.payment_intents.create(
             params={
-                "amount": amount,
+                "amount": to_stripe(amount, account.currency),
                 "currency": account.currency.lower(),
                 "customer": customer,
                 "payment_method": method,

@@ -75,7 +75,7 @@ def send_pending(account: BillingAccount) -> int:
                 }
             )
         except stripe.StripeError as error:
-            if getattr(error, "code", "") != "resource_already_exists":
+            if "already exists" not in str(error):  # Stripe's answer to a repeated identifier: already counted
                 MeterReport.objects.filter(pk=report.pk).update(error=str(error)[:300])
                 logger.warning("meter report %s failed: %s", report.identifier, error)
                 continue

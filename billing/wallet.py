@@ -22,10 +22,17 @@ from django.utils.translation import gettext as _
 from tenants.models import Membership, Role, Shop
 from tenants.services.errors import ServiceError
 
-from .models import BalanceEntry, BillingAccount, Reservation, UsageRollup
+from .models import BalanceEntry, BillingAccount, LedgerEntry, Reservation, UsageRollup
 
 logger = logging.getLogger(__name__)
 CAP_ALERT_LEVELS = (100, 80)
+# Our whole amounts (top-ups, plan prices, thresholds) are in these minor units per currency unit:
+# whole rupiah for IDR, cents for USD. Balances and ledger amounts are Decimal currency units.
+MINOR_PER_UNIT = {"IDR": 1, "USD": 100}
+
+
+def from_minor(amount: int, currency: str) -> Decimal:
+    return Decimal(amount) / MINOR_PER_UNIT.get(currency, 100)
 
 
 class SpendRefused(ServiceError):
@@ -63,18 +70,19 @@ def spent_this_month(shop: Shop) -> Decimal:
 
 
 def credit_top_up(shop_id: int, amount: int, reference: str, description: str = "") -> bool:
-    """Adds a paid top-up once per reference (a Stripe payment id); False when it was already credited."""
+    """Adds a paid top-up (whole minor units) once per reference (a Stripe payment id); False if already done."""
     with transaction.atomic():
         account = _locked(shop_id)
         if BalanceEntry.objects.filter(account=account, reference=reference).exists():
             return False
-        account.balance += Decimal(amount)
+        credit = from_minor(amount, account.currency)
+        account.balance += credit
         account.auto_recharge_error = ""
         account.save(update_fields=["balance", "auto_recharge_error"])
         BalanceEntry.objects.create(
             account=account,
             kind=BalanceEntry.Kind.TOP_UP,
-            amount=Decimal(amount),
+            amount=credit,
             balance_after=account.balance,
             reference=reference,
             description=description or _("WhatsApp balance top-up"),
@@ -119,8 +127,13 @@ def reserve(shop_id: int, reference: str, amount: Decimal, *, prepaid: bool = Tr
 
 
 def attach_wamid(shop_id: int, reference: str, wamid: str) -> None:
-    """Links a reservation to the WhatsApp id Meta gave the message, which its pricing will carry."""
-    Reservation.objects.filter(account__shop_id=shop_id, reference=reference).update(wamid=wamid)
+    """Links a reservation to the WhatsApp id Meta gave the message, which its pricing will carry.
+
+    When the priced status came first (webhooks race the send's answer), the ledger already debited it.
+    """
+    held = Reservation.objects.filter(account__shop_id=shop_id, reference=reference).update(wamid=wamid)
+    if held and LedgerEntry.objects.filter(wamid=wamid).exists():
+        release(shop_id, reference=reference)
 
 
 def release(shop_id: int, *, reference: str | None = None, wamid: str | None = None) -> None:
@@ -177,7 +190,8 @@ def after_spend(shop_id: int) -> None:
     """Cap alerts and auto-recharge, once the spend is committed."""
     account = BillingAccount.objects.select_related("shop").get(shop_id=shop_id)
     _alert_on_cap(account)
-    if account.auto_recharge and account.saved_payment_method and account.available < account.auto_recharge_below:
+    below = from_minor(account.auto_recharge_below, account.currency)
+    if account.auto_recharge and account.saved_payment_method and account.available < below:
         from .tasks import auto_recharge
 
         try:

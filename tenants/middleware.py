@@ -5,10 +5,16 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 ALWAYS_OPEN_PREFIXES = ("/healthz", "/readyz", "/static/", "/webhooks/")
+# What a read-only shop (trial over, payment overdue) may still change: its login and its billing.
+READ_ONLY_OPEN_PREFIXES = ("/api/auth/", "/api/billing/")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class ShopAccessMiddleware:
-    """A suspended shop's staff pages and API answer 403 with a clear message; webhooks still flow."""
+    """A suspended shop's staff pages and API answer 403 with a clear message; webhooks still flow.
+
+    A read-only shop (see billing.access) can read everything but change only its billing (402).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,6 +24,18 @@ class ShopAccessMiddleware:
         suspended = shop is not None and shop.schema_name != "public" and shop.is_suspended
         if suspended and not request.path.startswith(ALWAYS_OPEN_PREFIXES):
             return self._suspended(request, shop)
+        if (
+            shop is not None
+            and shop.schema_name != "public"
+            and request.method not in SAFE_METHODS
+            and request.path.startswith("/api/")
+            and not request.path.startswith(READ_ONLY_OPEN_PREFIXES)
+        ):
+            from billing.access import read_only_reason
+
+            reason = read_only_reason(shop)
+            if reason:
+                return JsonResponse({"detail": reason, "code": "read_only"}, status=402)
         return self.get_response(request)
 
     @staticmethod

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from billing import wallet
 from config.redis import redis_client
 from tenants import provisioning
 from tenants.models import Membership, Role, Shop
@@ -53,7 +54,7 @@ def _fresh_throttles():
 
 
 class ShopWorld:
-    """One committed shop with an owner, an admin, an agent and their passwords."""
+    """One committed shop with an owner, an admin, an agent, their passwords and a WhatsApp balance."""
 
     def __init__(self, label: str):
         self.shop, self.owner = create_shop(shop_name=f"Butik {label}", subdomain=f"butik-{label}")
@@ -62,6 +63,8 @@ class ShopWorld:
         Membership.objects.create(user=self.admin, shop=self.shop, role=Role.ADMIN)
         Membership.objects.create(user=self.agent, shop=self.shop, role=Role.AGENT)
         self.host = self.shop.primary_host
+        # A prepaid WhatsApp balance, so paid templates (order notifications, inbox) can be sent.
+        wallet.credit_top_up(self.shop.pk, 5_000_000, f"test-top-up:{label}")
 
     def membership(self, user) -> Membership:
         return Membership.objects.get(user=user, shop=self.shop)

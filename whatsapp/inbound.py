@@ -10,6 +10,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from billing import metering, wallet
 from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing, upsert_whatsapp_contact
 from whatsapp.channel.failures import record_failure
@@ -195,6 +196,12 @@ def apply_statuses(statuses: list[dict]) -> None:
     order = {key: n for n, key in enumerate(rows)}  # as WhatsApp listed them
     for key in sorted((tuple(row) for row in recorded), key=order.__getitem__):
         apply_status_to_message(*key, rows[key])
+    # Billing: delivered/read statuses carry Meta's price (the ledger dedupes by wamid); a failed send
+    # gives back the balance it held.
+    metering.record_statuses(list(rows.values()))
+    for wamid, name in recorded:
+        if name == "failed":
+            wallet.release(metering.current_terms().shop_id, wamid=wamid)
 
 
 def apply_status_to_message(wamid: str, name: str, status: dict) -> bool:

@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from billing import access, metering, wallet
 from config.redis import redis_client
+from tenants.models import Shop
 from tenants.services.errors import ServiceError
 from whatsapp.channel.failures import record_failure
 from whatsapp.channel.models import WhatsAppAccount
@@ -172,10 +174,26 @@ def send_template(
     text = template.body_text
     for number, value in enumerate(parameters, 1):
         text = text.replace(f"{{{{{number}}}}}", value)
-    return _queue(conversation, body, text=text, kind="template", author_id=author_id, automated=False)
+    with transaction.atomic():
+        message = _queue(conversation, body, text=text, kind="template", author_id=author_id, automated=False)
+        try:
+            metering.hold_for_send(
+                _hold(message), recipient=contact.wa_id, category=template.category, inside_window=window_open(contact)
+            )
+        except wallet.SpendRefused as refusal:
+            raise SendRefused(refusal.message, code=refusal.code) from refusal
+    return message
+
+
+def _hold(message: Message) -> str:
+    """The reference of the balance a paid message holds until Meta prices it."""
+    return f"msg:{message.pk}"
 
 
 def _queue(conversation, body, *, text, kind, author_id, automated, dispatch=True) -> Message:
+    blocked = access.read_only_reason(connection.tenant) if isinstance(connection.tenant, Shop) else None
+    if blocked:
+        raise SendRefused(blocked, code="read_only")
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation,
@@ -260,6 +278,8 @@ def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
     else:
         for field, value in changes.items():
             setattr(message, field, value)
+        if message.type == "template":
+            wallet.attach_wamid(connection.tenant.pk, _hold(message), wamid)
         replay_status_events(message)
         live.publish(
             "message.updated",
@@ -275,6 +295,8 @@ def _fail(message: Message, code: int | None, reason) -> Message:
         status=Message.Status.FAILED, error_code=code, error_reason=text[:300], status_changed_at=timezone.now()
     )
     record_failure(message.pk, code, text)
+    if message.type == "template":
+        wallet.release(connection.tenant.pk, reference=_hold(message))
     message.refresh_from_db()
     live.publish(
         "message.updated", {"conversation_id": message.conversation_id, "message_id": message.pk, "status": "failed"}
