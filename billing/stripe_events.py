@@ -45,7 +45,7 @@ def handle(event: stripe.Event) -> bool:
             return False
         handler = HANDLERS.get(event.type)
         if handler:
-            handler(event.data.object)
+            handler(event.data.object.to_dict())
     return True
 
 
@@ -61,13 +61,13 @@ def _shop_for(obj) -> Shop | None:
 def _checkout_completed(session) -> None:
     shop = _shop_for(session)
     if shop is None:
-        logger.warning("checkout %s for an unknown shop", session.id)
+        logger.warning("checkout %s for an unknown shop", session["id"])
         return
-    if session.mode == "subscription" and session.get("subscription"):
-        sync_subscription(shop, _id(session.subscription))
-    elif session.mode == "payment" and session.payment_status == "paid":
-        intent = stripe_gateway.client().v1.payment_intents.retrieve(_id(session.payment_intent))
-        _credit_intent(shop, intent)
+    if session["mode"] == "subscription" and session.get("subscription"):
+        sync_subscription(shop, _id(session["subscription"]))
+    elif session["mode"] == "payment" and session.get("payment_status") == "paid":
+        intent = stripe_gateway.client().v1.payment_intents.retrieve(_id(session["payment_intent"]))
+        _credit_intent(shop, intent.to_dict())
 
 
 def _payment_intent_succeeded(intent) -> None:
@@ -78,10 +78,10 @@ def _payment_intent_succeeded(intent) -> None:
 
 def _credit_intent(shop: Shop, intent) -> None:
     """Top-ups credit once per payment, whichever of its two events (checkout, payment intent) comes first."""
-    if (intent.get("metadata") or {}).get("kind") != "top_up" or intent.status != "succeeded":
+    if (intent.get("metadata") or {}).get("kind") != "top_up" or intent["status"] != "succeeded":
         return
-    amount = stripe_gateway.from_stripe(intent.amount, intent.currency)
-    wallet.credit_top_up(shop.pk, amount, f"pi:{intent.id}")
+    amount = stripe_gateway.from_stripe(intent["amount"], intent["currency"])
+    wallet.credit_top_up(shop.pk, amount, f"pi:{intent['id']}")
     method = _id(intent.get("payment_method"))
     if method and intent.get("setup_future_usage") == "off_session":
         BillingAccount.objects.filter(shop=shop).update(saved_payment_method=method)
@@ -90,7 +90,7 @@ def _credit_intent(shop: Shop, intent) -> None:
 def _subscription_changed(subscription) -> None:
     shop = _shop_for(subscription)
     if shop is not None:
-        sync_subscription(shop, subscription.id)
+        sync_subscription(shop, subscription["id"])
 
 
 def _invoice_changed(invoice) -> None:
@@ -108,13 +108,13 @@ def _invoice_changed(invoice) -> None:
 
 def sync_subscription(shop: Shop, subscription_id: str) -> None:
     """Copies the subscription's current state from Stripe: status, plan, period, past-due start."""
-    subscription = stripe_gateway.client().v1.subscriptions.retrieve(subscription_id)
+    subscription = stripe_gateway.client().v1.subscriptions.retrieve(subscription_id).to_dict()
     account = BillingAccount.objects.select_for_update().get(pk=wallet.account_for(shop).pk)
-    replaced = account.stripe_subscription_id and account.stripe_subscription_id != subscription.id
-    if replaced and subscription.status in ("canceled", "incomplete_expired"):
+    replaced = account.stripe_subscription_id and account.stripe_subscription_id != subscription["id"]
+    if replaced and subscription["status"] in ("canceled", "incomplete_expired"):
         return  # an old subscription ending does not undo the current one
-    status = subscription.status
-    account.stripe_subscription_id = subscription.id
+    status = subscription["status"]
+    account.stripe_subscription_id = subscription["id"]
     account.subscription_status = status if status in BillingAccount.SubscriptionStatus.values else "canceled"
     item = subscription["items"]["data"][0] if subscription["items"]["data"] else {}
     period_end = item.get("current_period_end") or subscription.get("current_period_end")

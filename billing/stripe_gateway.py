@@ -215,16 +215,16 @@ def invoices(shop: Shop) -> list[dict]:
     )
     return [
         {
-            "id": invoice.id,
-            "number": invoice.get("number") or invoice.id,
-            "status": invoice.status,
-            "amount_due": from_stripe(invoice.amount_due, invoice.currency),
-            "amount_paid": from_stripe(invoice.amount_paid, invoice.currency),
-            "currency": invoice.currency.upper(),
-            "created": invoice.created,
+            "id": invoice["id"],
+            "number": invoice.get("number") or invoice["id"],
+            "status": invoice["status"],
+            "amount_due": from_stripe(invoice["amount_due"], invoice["currency"]),
+            "amount_paid": from_stripe(invoice["amount_paid"], invoice["currency"]),
+            "currency": invoice["currency"].upper(),
+            "created": invoice["created"],
             "url": invoice.get("hosted_invoice_url") or "",
         }
-        for invoice in listing.data
+        for invoice in (item.to_dict() for item in listing.data)
     ]
 
 

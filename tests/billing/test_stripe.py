@@ -1,0 +1,107 @@
+"""Stripe through the official SDK against the local stand-in, webhooks into the real web server.
+
+Subscriptions and top-ups follow Stripe's real flow: our code opens a Checkout Session, the customer pays
+on the stand-in, and only the signed webhook changes our database.
+"""
+
+import json
+import time
+
+import pytest
+import stripe
+from django.test import Client
+
+from billing import stripe_gateway
+from billing.models import BillingAccount, Plan, StripeEvent
+from tenants.models import Shop
+from tests.factories import create_shop
+from tests.support.servers import eventually, web_server
+from tests.support.stripe import TEST_KEY, fake_call, stripe_fake
+
+SECRET = "whsec_tests_billing"
+
+
+@pytest.fixture(scope="module")
+def stack(committed):
+    """The stand-in and a gunicorn that receives its webhooks, both using the same Stripe settings."""
+    with stripe_fake(webhook_secret=SECRET, webhook_retry_base_ms=50) as stripe_base:
+        with web_server(STRIPE_API_BASE=stripe_base, STRIPE_SECRET_KEY=TEST_KEY, STRIPE_WEBHOOK_SECRET=SECRET) as web:
+            fake_call(stripe_base, "POST", "/_fake/config", {"webhook_url": f"{web}/webhooks/stripe/"})
+            yield stripe_base, web
+
+
+@pytest.fixture
+def stripe_here(stack, settings):
+    """This process's SDK pointed at the stand-in too (to open sessions as the API views do)."""
+    settings.STRIPE_API_BASE, settings.STRIPE_SECRET_KEY = stack[0], TEST_KEY
+    stripe_gateway.client.cache_clear()
+    yield stack[0]
+    fake_call(stack[0], "POST", "/_fake/config", {"duplicate_deliveries": False, "shuffle": False})
+    stripe_gateway.client.cache_clear()
+
+
+def session_id(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_a_paid_top_up_credits_the_balance_once_even_when_stripe_repeats_its_events(stripe_here):
+    shop, _owner = create_shop()
+    fake_call(stripe_here, "POST", "/_fake/config", {"duplicate_deliveries": True})
+    url = stripe_gateway.top_up_checkout(shop, 100_000, "http://example.test/settings/billing", save_card=True)
+    assert BillingAccount.objects.get(shop=shop).balance == 0  # nothing until Stripe says it is paid
+
+    fake_call(stripe_here, "POST", f"/_fake/checkout_sessions/{session_id(url)}/complete", {})
+
+    account = eventually(lambda: BillingAccount.objects.filter(shop=shop, balance__gt=0).first())
+    assert account, fake_call(stripe_here, "GET", "/_fake/deliveries")  # what our endpoint answered
+    time.sleep(1)  # the repeated deliveries arrive too
+    account.refresh_from_db()
+    assert account.balance == 100_000
+    assert account.saved_payment_method.startswith("pm_")
+    assert account.entries.filter(kind="top_up").count() == 1
+
+
+def test_a_subscription_is_recorded_even_when_updated_arrives_before_created(stripe_here):
+    shop, _owner = create_shop()
+    fake_call(stripe_here, "POST", "/_fake/config", {"shuffle": True})
+    starter = Plan.objects.get(code="starter")
+    url = stripe_gateway.subscribe_checkout(shop, starter, "http://example.test/settings/billing")
+
+    fake_call(stripe_here, "POST", f"/_fake/checkout_sessions/{session_id(url)}/complete", {})
+
+    account = eventually(lambda: BillingAccount.objects.filter(shop=shop, subscription_status="active").first())
+    assert account.stripe_subscription_id.startswith("sub_") and account.current_period_end is not None
+    shop = Shop.objects.get(pk=shop.pk)
+    assert (shop.plan.code, shop.status) == ("starter", Shop.Status.ACTIVE)
+
+    # A failed renewal: past due with a warning, still sending inside the grace period.
+    fake_call(stripe_here, "POST", f"/_fake/subscriptions/{account.stripe_subscription_id}/fail_payment", {})
+    account = eventually(lambda: BillingAccount.objects.filter(shop=shop, subscription_status="past_due").first())
+    assert account.past_due_since is not None
+
+
+@pytest.mark.django_db
+def test_a_forged_stripe_webhook_is_refused_and_changes_nothing(stack):
+    body = json.dumps({"id": "evt_forged", "object": "event", "type": "payment_intent.succeeded"}).encode()
+    timestamp = int(time.time())
+    forged = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body.decode()}", "whsec_wrong")
+    for header in (f"t={timestamp},v1={forged}", ""):
+        response = Client(HTTP_HOST="localhost").post(
+            "/webhooks/stripe/", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        )
+        assert response.status_code == 400
+    assert not StripeEvent.objects.filter(event_id="evt_forged").exists()
+
+
+def test_the_same_event_twice_is_applied_once(stripe_here):
+    shop, _owner = create_shop()
+    url = stripe_gateway.top_up_checkout(shop, 50_000, "http://example.test/settings/billing", save_card=False)
+    fake_call(stripe_here, "POST", f"/_fake/checkout_sessions/{session_id(url)}/complete", {})
+    eventually(lambda: BillingAccount.objects.filter(shop=shop, balance=50_000).exists())
+    events = fake_call(stripe_here, "GET", "/_fake/events?type=checkout.session.completed")
+    completed = next(e for e in events if session_id(url) in json.dumps(e))
+    fake_call(stripe_here, "POST", f"/_fake/events/{completed['id']}/resend", {})
+    eventually(lambda: len([d for d in fake_call(stripe_here, "GET", "/_fake/deliveries")
+                            if d["event"] == completed["id"]]) >= 2)  # fmt: skip
+    assert BillingAccount.objects.get(shop=shop).balance == 50_000
+    assert StripeEvent.objects.filter(event_id=completed["id"]).count() == 1
