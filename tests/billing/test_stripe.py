@@ -24,10 +24,12 @@ SECRET = "whsec_tests_billing"
 @pytest.fixture(scope="module")
 def stack(committed):
     """The stand-in and a gunicorn that receives its webhooks, both using the same Stripe settings."""
-    with stripe_fake(webhook_secret=SECRET, webhook_retry_base_ms=50) as stripe_base:
-        with web_server(STRIPE_API_BASE=stripe_base, STRIPE_SECRET_KEY=TEST_KEY, STRIPE_WEBHOOK_SECRET=SECRET) as web:
-            fake_call(stripe_base, "POST", "/_fake/config", {"webhook_url": f"{web}/webhooks/stripe/"})
-            yield stripe_base, web
+    with (
+        stripe_fake(webhook_secret=SECRET, webhook_retry_base_ms=50) as stripe_base,
+        web_server(STRIPE_API_BASE=stripe_base, STRIPE_SECRET_KEY=TEST_KEY, STRIPE_WEBHOOK_SECRET=SECRET) as web,
+    ):
+        fake_call(stripe_base, "POST", "/_fake/config", {"webhook_url": f"{web}/webhooks/stripe/"})
+        yield stripe_base, web
 
 
 @pytest.fixture
