@@ -88,11 +88,17 @@ def plan_of(shop: Shop) -> Plan | None:
     return Plan.objects.filter(pk=shop.plan_id).first() if shop.plan_id else None
 
 
-def check_limit(shop: Shop, limit: str, *, in_use: int, adding: int = 1) -> None:
-    """Refuses going from `in_use` to `in_use + adding` when the plan's `limit` does not allow it."""
+def check_limit(shop: Shop, limit: str, *, in_use, adding: int = 1) -> None:
+    """Refuses going from `in_use` to `in_use + adding` when the plan's `limit` does not allow it.
+
+    `in_use` may be a function: it is only counted when the plan has that limit.
+    """
     plan = plan_of(shop)
     allowed = getattr(plan, limit, None) if plan else None
-    if allowed is None or in_use + adding <= allowed:
+    if allowed is None:
+        return
+    in_use = in_use() if callable(in_use) else in_use
+    if in_use + adding <= allowed:
         return
     lifting = (
         Plan.objects.filter(is_public=True, is_trial_plan=False)
@@ -104,6 +110,16 @@ def check_limit(shop: Shop, limit: str, *, in_use: int, adding: int = 1) -> None
     if lifting:
         message += " " + _("Upgrade to %(plan)s in Settings > Billing for more.") % {"plan": lifting.name}
     raise LimitReached(message, code="plan_limit")
+
+
+def check_limit_here(limit: str, *, in_use, adding: int = 1) -> None:
+    """check_limit for the shop whose schema is active (services running inside a shop)."""
+    from django.db import connection
+
+    shop = connection.tenant
+    if not isinstance(shop, Shop):
+        shop = Shop.objects.get(schema_name=connection.schema_name)
+    check_limit(shop, limit, in_use=in_use, adding=adding)
 
 
 def has_room(shop: Shop, limit: str, *, in_use: int) -> int | None:

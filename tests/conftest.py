@@ -7,9 +7,11 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from billing import wallet
+from billing.models import Plan
 from config.redis import redis_client
 from tenants import provisioning
 from tenants.models import Membership, Role, Shop
+from tenants.services.lifecycle import apply_plan
 from tests.factories import PASSWORD, UserFactory, create_shop
 from tests.support.channel import wa_a, wa_b, whatsapp_stack  # noqa: F401 - session fixtures shared by test folders
 
@@ -63,7 +65,9 @@ class ShopWorld:
         Membership.objects.create(user=self.admin, shop=self.shop, role=Role.ADMIN)
         Membership.objects.create(user=self.agent, shop=self.shop, role=Role.AGENT)
         self.host = self.shop.primary_host
-        # A prepaid WhatsApp balance, so paid templates (order notifications, inbox) can be sent.
+        # The Growth plan (10 seats, so invitations have room) and a prepaid WhatsApp balance, so paid
+        # templates (order notifications, inbox) can be sent.
+        apply_plan(self.shop, Plan.objects.get(code="growth"))
         wallet.credit_top_up(self.shop.pk, 5_000_000, f"test-top-up:{label}")
 
     def membership(self, user) -> Membership:

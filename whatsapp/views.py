@@ -14,6 +14,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
+from billing.plans import check_limit
 from config.redis import redis_client
 from tenants.authentication import ShopSessionAuthentication
 from tenants.models import Membership
@@ -308,6 +309,10 @@ class AutoReplyRules(viewsets.ModelViewSet):
     serializer_class = AutoReplyRuleSerializer
     permission_classes = [IsShopManager]
     pagination_class = None
+
+    def perform_create(self, serializer):
+        check_limit(self.request.tenant, "automation_rules", in_use=AutoReplyRule.objects.count)
+        serializer.save()
 
 
 @extend_schema(request=RuleTestSerializer, tags=["whatsapp"])

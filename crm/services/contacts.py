@@ -9,6 +9,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.plans import check_limit_here
 from crm.models import AttributeDefinition, Contact, ContactRfm, Label, TimelineEvent
 from crm.services import rollups
 from tenants.services.errors import ServiceError
@@ -155,6 +156,7 @@ def _duplicate_error(phone: str) -> ServiceError:
 def create_contact(*, actor_id: int | None, phone: str = "", label_ids=(), attributes=None, source=None,
                    marketing_opt_out: bool = False, **fields) -> Contact:  # fmt: skip
     """A contact typed in by staff (or imported); the same phone never makes two contacts."""
+    check_limit_here("contact_limit", in_use=Contact.objects.count)
     e164 = normalise_phone(phone) if str(phone).strip() else None
     if e164 and Contact.objects.filter(phone=e164).exists():
         raise _duplicate_error(e164)

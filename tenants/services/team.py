@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.plans import check_limit
+
 from ..activity.services import record_activity
 from ..models import MANAGER_ROLES, Invitation, Membership, Role, Shop, User
 from .errors import PermissionDenied, ServiceError
@@ -41,6 +43,7 @@ def invite(actor: Membership, email: str, role: str) -> tuple[Invitation, str]:
     shop = actor.shop
     if Membership.objects.filter(shop=shop, user__email__iexact=email).exists():
         raise ServiceError(_("This person is already in the team."), field="email")
+    check_limit(shop, "staff_seats", in_use=lambda: _seats_taken(shop, replacing=email))
     now = timezone.now()
     # A new invitation replaces any still pending for the same address.
     Invitation.objects.filter(shop=shop, email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(
@@ -162,3 +165,11 @@ def remove_member(actor: Membership, membership_id: int) -> None:
 
 def _owner_count(members: list[Membership]) -> int:
     return sum(1 for m in members if m.role == Role.OWNER)
+
+
+def _seats_taken(shop: Shop, *, replacing: str) -> int:
+    """Members plus pending invitations (a new invitation to the same address replaces its old one)."""
+    pending = Invitation.objects.filter(shop=shop, accepted_at__isnull=True, revoked_at__isnull=True)
+    return Membership.objects.filter(shop=shop).count() + sum(
+        1 for invitation in pending.exclude(email=replacing) if invitation.is_pending
+    )

@@ -29,8 +29,9 @@ def test_shops_are_listed_searchable_and_filterable(operator_client, shop_a, sho
     client, _ = operator_client
     page = client.get("/console/tenants/shop/", {"q": shop_a.owner.email}).content.decode()
     assert shop_a.shop.name in page and shop_b.shop.name not in page
-    trial = client.get("/console/tenants/shop/", {"status": "trial"}).content.decode()
-    assert shop_a.shop.name in trial
+    active = client.get("/console/tenants/shop/", {"status": "active"}).content.decode()
+    assert shop_a.shop.name in active
+    assert shop_a.shop.name not in client.get("/console/tenants/shop/", {"status": "trial"}).content.decode()
     detail = client.get(f"/console/tenants/shop/{shop_a.shop.pk}/change/").content.decode()
     assert shop_a.agent.email in detail  # members at a glance
     assert "messages in" in detail  # and usage
@@ -53,7 +54,7 @@ def test_suspending_and_reactivating_is_audited(operator_client, shop_a):
     assert shop_a.shop.status == Shop.Status.SUSPENDED
     client.post("/console/tenants/shop/", {"action": "reactivate", "_selected_action": [shop_a.shop.pk]})
     shop_a.shop.refresh_from_db()
-    assert shop_a.shop.status == Shop.Status.TRIAL
+    assert shop_a.shop.status == Shop.Status.ACTIVE  # back to what its paid plan makes it
     actions = list(OperatorAction.objects.filter(shop=shop_a.shop).values_list("action", "operator"))
     assert actions == [("shop.reactivated", operator.pk), ("shop.suspended", operator.pk)]
 
