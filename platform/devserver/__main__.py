@@ -36,18 +36,28 @@ def manage(env: dict[str, str], *args: str) -> None:
 def run(args: argparse.Namespace) -> int:
     port = os.environ.get("PORT", "8000")
     sim_port = os.environ.get("SIMULATOR_PORT", "8010")
+    stripe_port = os.environ.get("STRIPE_PORT", "12111")
+    platform_domain = os.environ.get("PLATFORM_DOMAIN", f"localhost:{port}")
     with embedded_services(VAR / "run", database="warung") as services:
         env = child_env(
             services,
-            PLATFORM_DOMAIN=os.environ.get("PLATFORM_DOMAIN", f"localhost:{port}"),
+            PLATFORM_DOMAIN=platform_domain,
             WHATSAPP_GRAPH_BASE_URL=os.environ.get("WHATSAPP_GRAPH_BASE_URL", f"http://127.0.0.1:{sim_port}"),
+            STRIPE_API_BASE=os.environ.get("STRIPE_API_BASE", f"http://127.0.0.1:{stripe_port}"),
+            STRIPE_WEBHOOK_SECRET=os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_warung_local"),
         )
-        simulator = subprocess.Popen(
-            [PYTHON, "-m", "whatsapp.simulator", "--host", "127.0.0.1", "--port", sim_port],
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        )
+        # The simulators of WhatsApp and of Stripe; the Stripe stand-in posts its signed events to our webhook.
+        helpers = {
+            "simulator": [PYTHON, "-m", "whatsapp.simulator", "--host", "127.0.0.1", "--port", sim_port],
+            "stripe": [
+                PYTHON, "-m", "billing.stripe_fake", "--host", "127.0.0.1", "--port", stripe_port,
+                "--webhook-url", f"http://{platform_domain}/webhooks/stripe/",
+                "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"],
+            ],
+        }  # fmt: skip
+        started = {
+            name: subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True) for name, cmd in helpers.items()
+        }
         try:
             manage(env, "bootstrap_platform")
             manage(env, "seed_demo")
@@ -69,13 +79,18 @@ def run(args: argparse.Namespace) -> int:
             children = {
                 name: subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True) for name, cmd in commands.items()
             }
-            children["simulator"] = simulator
-            print(f"\nWarung CRM is running on http://localhost:{port}/ — Ctrl-C stops everything.\n", flush=True)
+            children.update(started)
+            print(
+                f"\nWarung CRM is running on http://localhost:{port}/ — Ctrl-C stops everything.\n"
+                f"WhatsApp simulator: http://127.0.0.1:{sim_port}/   Stripe stand-in: {env['STRIPE_API_BASE']}/\n",
+                flush=True,
+            )
             return _supervise(children)
         finally:
-            if simulator.poll() is None:
-                simulator.terminate()
-                simulator.wait(timeout=10)
+            for helper in started.values():
+                if helper.poll() is None:
+                    helper.terminate()
+                    helper.wait(timeout=10)
 
 
 def _supervise(children: dict[str, subprocess.Popen]) -> int:
