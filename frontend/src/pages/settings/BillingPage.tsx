@@ -778,6 +778,27 @@ const WATCH: Partial<Record<Arrival["kind"], (o: BillingOverview) => string>> = 
   checkout: (o) => `${o.plan?.code}/${o.subscription.status}`,
   changed: (o) => `${o.plan?.code}/${o.subscription.status}`,
 };
+// What the page last showed, kept across the trip to Stripe: the webhook often credits the payment before
+// the customer is back, so the first overview after returning may already be the changed one.
+const LAST_SEEN_KEY = "warung.billing.lastSeen";
+
+function rememberSeen(o: BillingOverview) {
+  const seen = Object.fromEntries(Object.entries(WATCH).map(([kind, watch]) => [kind, watch!(o)]));
+  try {
+    sessionStorage.setItem(LAST_SEEN_KEY, JSON.stringify(seen));
+  } catch {
+    /* private mode: fall back to the first overview after returning */
+  }
+}
+
+function lastSeen(kind: Arrival["kind"]): string | undefined {
+  try {
+    return (JSON.parse(sessionStorage.getItem(LAST_SEEN_KEY) ?? "{}") as Record<string, string>)[kind];
+  } catch {
+    return undefined;
+  }
+}
+
 export const POLL_EVERY_MS = 1500;
 export const POLL_ATTEMPTS = 14; // ~20 s: the webhook credits the payment asynchronously
 
@@ -814,6 +835,7 @@ export function BillingPage() {
   function update(next: BillingOverview) {
     setData(next);
     publishBilling(next);
+    rememberSeen(next);
   }
 
   useEffect(() => {
@@ -823,11 +845,16 @@ export function BillingPage() {
     const watch = arrival ? WATCH[arrival.kind] : undefined;
     // Drop ?topup=done etc. so a reload does not announce the payment again.
     if (arrival) navigate(location.pathname, { replace: true });
+    const seenBeforeLeaving = arrival ? lastSeen(arrival.kind) : undefined;
     endpoints.billing().then(
       (first) => {
         if (cancelled) return;
         update(first);
         if (!watch) return;
+        if (seenBeforeLeaving !== undefined && watch(first) !== seenBeforeLeaving) {
+          setArrival((a) => (a ? { ...a, state: "done" } : a));
+          return;
+        }
         const before = watch(first);
         let attempts = 0;
         const poll = () => {

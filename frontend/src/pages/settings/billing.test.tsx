@@ -80,6 +80,7 @@ function routes(role: Role = "owner", extra: Parameters<typeof mockFetch>[0] = {
 
 describe("Settings > Billing", () => {
   beforeEach(() => {
+    sessionStorage.clear();
     document.cookie = "csrftoken=tok; path=/";
     vi.mocked(redirectTo).mockClear();
   });
@@ -240,6 +241,15 @@ describe("Settings > Billing", () => {
     // banner + first load + the polls
     expect(calls.filter((c) => c.url === "/api/billing/").length).toBe(2 + POLL_ATTEMPTS);
     expect(POLL_EVERY_MS * POLL_ATTEMPTS).toBeLessThanOrEqual(21_000);
+  });
+
+  it("says the top-up arrived when Stripe's webhook credited it before the customer was back", async () => {
+    sessionStorage.setItem("warung.billing.lastSeen", JSON.stringify({ topup: "-1.0000" }));
+    const { calls } = mockFetch(routes());
+    renderApp(shopConfig({ locale: "en" }), "/settings/billing?topup=done");
+    const notice = await screen.findByTestId("billing-arrival");
+    await waitFor(() => expect(notice).toHaveTextContent("Top-up complete"));
+    expect(calls.filter((c) => c.url === "/api/billing/").length).toBe(2); // banner + page: no polling
   });
 
   it("choosing a plan goes to its checkout; the portal button opens Stripe's portal", async () => {
