@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from billing import metering, wallet
@@ -34,7 +35,7 @@ def test_a_top_up_is_credited_once_however_often_stripe_reports_it():
 def test_a_broadcast_larger_than_the_balance_is_refused_before_anything_is_sent():
     shop, _ = create_shop()
     wallet.credit_top_up(shop.pk, 50_000, "pi:small")
-    with pytest.raises(wallet.SpendRefused) as refusal:
+    with pytest.raises(wallet.SpendRefused) as refusal, translation.override("en"):
         wallet.reserve(shop.pk, "broadcast:1", Decimal("81378"))
     assert refusal.value.code == "balance_empty"
     assert "Rp81.378 needed, Rp50.000 left" in refusal.value.message
