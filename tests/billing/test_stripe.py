@@ -107,3 +107,43 @@ def test_the_same_event_twice_is_applied_once(stripe_here):
                             if d["event"] == completed["id"]]) >= 2)  # fmt: skip
     assert BillingAccount.objects.get(shop=shop).balance == 50_000
     assert StripeEvent.objects.filter(event_id=completed["id"]).count() == 1
+
+
+def test_postpaid_usage_reaches_the_stripe_meter_once_and_reconciles(stripe_here):
+    from datetime import UTC, datetime, time, timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_tenants.utils import tenant_context
+
+    from billing import metering, usage_reporting, wallet
+    from billing.models import MeterReport
+    from tenants.services.lifecycle import apply_plan
+
+    shop, _owner = create_shop()
+    apply_plan(shop, Plan.objects.get(code="scale"))
+    stripe_gateway.ensure_customer(shop)
+    usage_reporting.ensure_meter()
+    yesterday = wallet.local_today(shop) - timedelta(days=1)
+    noon = datetime.combine(yesterday, time(5), tzinfo=UTC)  # 12:00 in Jakarta
+    statuses = [
+        {"id": f"wamid.post{n}", "status": "delivered", "timestamp": str(int(noon.timestamp())),
+         "recipient_id": "6281234567890",
+         "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "marketing"}}
+        for n in range(3)
+    ]  # fmt: skip
+    with tenant_context(shop):
+        metering.record_statuses(statuses)
+
+    usage_reporting.report_all()
+    usage_reporting.report_all()  # a second run finds nothing new to report
+
+    # 3 x Rp678,15 Meta cost + 10% (Scale) = Rp2.237,895 -> Rp2.238 on the meter.
+    reports = MeterReport.objects.filter(shop=shop)
+    assert [(r.value, r.reported_at is not None) for r in reports] == [(2238, True)]
+    sent = [e for e in fake_call(stripe_here, "GET", "/_fake/meter_events") if e["identifier"] == reports[0].identifier]
+    assert len(sent) == 1 and sent[0]["payload"]["value"] == "2238"
+    out = StringIO()
+    call_command("billing_reconcile", f"{yesterday:%Y-%m}", stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if line.startswith(shop.slug))
+    assert line.split()[-4:] == ["2238", "2238", "2238", "0"]
