@@ -4,6 +4,7 @@ import calendar
 from datetime import timedelta
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -138,7 +139,7 @@ def subscribe(request):
     serializer.is_valid(raise_exception=True)
     plan = Plan.objects.filter(code=serializer.validated_data["plan"], is_public=True).first()
     if plan is None:
-        raise serializers.ValidationError({"plan": ["Choose one of the offered plans."]})
+        raise serializers.ValidationError({"plan": [_("Choose one of the offered plans.")]})
     return Response({"url": stripe_gateway.subscribe_checkout(request.tenant, plan, _return_url(request))})
 
 

@@ -25,10 +25,6 @@ from .models import LedgerEntry, Plan, UsageRollup
 from .ratecard import RateBook, market_of
 
 BILLING_STATUSES = ("delivered", "read")
-FREE_REASONS = {
-    LedgerEntry.PricingType.FREE_CUSTOMER_SERVICE: "free_customer_service",
-    LedgerEntry.PricingType.FREE_ENTRY_POINT: "free_entry_point",
-}
 
 
 @dataclass

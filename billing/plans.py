@@ -120,10 +120,3 @@ def check_limit_here(limit: str, *, in_use, adding: int = 1) -> None:
     if not isinstance(shop, Shop):
         shop = Shop.objects.get(schema_name=connection.schema_name)
     check_limit(shop, limit, in_use=in_use, adding=adding)
-
-
-def has_room(shop: Shop, limit: str, *, in_use: int) -> int | None:
-    """How many more the plan allows (None: unlimited)."""
-    plan = plan_of(shop)
-    allowed = getattr(plan, limit, None) if plan else None
-    return None if allowed is None else max(allowed - in_use, 0)
