@@ -15,8 +15,8 @@ from tenants.models import Shop
 from .models import BillingAccount
 
 
-def read_only_reason(shop: Shop) -> str | None:
-    account = BillingAccount.objects.filter(shop_id=shop.pk).first()
+def read_only_reason(shop: Shop, account: BillingAccount | None = None) -> str | None:
+    account = account or BillingAccount.objects.filter(shop_id=shop.pk).first()
     status = account.subscription_status if account else ""
     now = timezone.now()
     if status in (BillingAccount.SubscriptionStatus.PAST_DUE, BillingAccount.SubscriptionStatus.UNPAID):
@@ -36,9 +36,9 @@ def read_only_reason(shop: Shop) -> str | None:
     return None
 
 
-def payment_warning(shop: Shop) -> str | None:
+def payment_warning(shop: Shop, account: BillingAccount | None = None) -> str | None:
     """The banner while a payment is overdue but still inside its grace period."""
-    account = BillingAccount.objects.filter(shop_id=shop.pk).first()
+    account = account or BillingAccount.objects.filter(shop_id=shop.pk).first()
     if account and account.subscription_status == BillingAccount.SubscriptionStatus.PAST_DUE:
         deadline = (account.past_due_since or timezone.now()) + timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
         return _("Your last payment failed. Update your card before %(date)s to keep sending.") % {

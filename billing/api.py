@@ -99,8 +99,8 @@ def _overview(shop) -> dict:
                 shop.created_at + timedelta(days=plan.trial_days) if plan and plan.is_trial_plan else None
             ),
         },
-        "read_only": access.read_only_reason(shop),
-        "payment_warning": access.payment_warning(shop),
+        "read_only": access.read_only_reason(shop, account),
+        "payment_warning": access.payment_warning(shop, account),
         "balance": {
             "balance": str(account.balance),
             "reserved": str(account.reserved),

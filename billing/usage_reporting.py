@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import stripe
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from . import stripe_gateway, wallet
@@ -43,16 +43,21 @@ def queue_closed_days(account: BillingAccount) -> list[MeterReport]:
     created = []
     with transaction.atomic():
         BillingAccount.objects.select_for_update().get(pk=account.pk)  # one reporter per shop at a time
+        reported = {
+            row["day"]: row
+            for row in MeterReport.objects.filter(shop_id=account.shop_id, day__gte=since, day__lt=today)
+            .values("day")
+            .annotate(total=Sum("value"), count=Count("id"))
+        }
         for row in totals:
-            reports = MeterReport.objects.filter(shop_id=account.shop_id, day=row["day"])
-            reported = reports.aggregate(total=Sum("value"))["total"] or 0
-            missing = to_minor(row["price"], account.currency) - int(reported)
+            before = reported.get(row["day"], {"total": 0, "count": 0})
+            missing = to_minor(row["price"], account.currency) - int(before["total"])
             if missing > 0:
                 created.append(
                     MeterReport.objects.create(
                         shop_id=account.shop_id,
                         day=row["day"],
-                        identifier=f"warung-{account.shop_id}-{row['day']:%Y%m%d}-{reports.count() + 1}",
+                        identifier=f"warung-{account.shop_id}-{row['day']:%Y%m%d}-{before['count'] + 1}",
                         value=missing,
                     )
                 )

@@ -199,9 +199,11 @@ def apply_statuses(statuses: list[dict]) -> None:
     # Billing: delivered/read statuses carry Meta's price (the ledger dedupes by wamid); a failed send
     # gives back the balance it held.
     metering.record_statuses(list(rows.values()))
-    for wamid, name in recorded:
-        if name == "failed":
-            wallet.release(metering.current_terms().shop_id, wamid=wamid)
+    failed = [wamid for wamid, name in recorded if name == "failed"]
+    if failed:
+        shop_id = metering.current_terms().shop_id
+        for wamid in failed:
+            wallet.release(shop_id, wamid=wamid)
 
 
 def apply_status_to_message(wamid: str, name: str, status: dict) -> bool:
