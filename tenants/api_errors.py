@@ -7,6 +7,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .services.errors import PermissionDenied, ServiceError
 from .services.signup import SignupInvalid
 
+# Refusals that money (or a lapsed subscription) would lift.
+PAYMENT_REQUIRED = {"balance_empty", "cap_reached", "cost_refused", "read_only"}
+
 
 def exception_handler(exc, context):
     if isinstance(exc, SignupInvalid):
@@ -16,6 +19,8 @@ def exception_handler(exc, context):
             code = status.HTTP_403_FORBIDDEN
         elif exc.code == "not_found":
             code = status.HTTP_404_NOT_FOUND
+        elif exc.code in PAYMENT_REQUIRED:
+            code = status.HTTP_402_PAYMENT_REQUIRED
         elif exc.code == "pool_empty":
             code = status.HTTP_503_SERVICE_UNAVAILABLE
         else:

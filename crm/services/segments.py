@@ -24,6 +24,8 @@ last_inbound_at                    older than that), before, after, never       
 product_bought                     is                                             product id
 rfm_segment                        is, in                                         group key / [group keys]
 activity                           is                                             "active" / "passive" / "loyal"
+broadcast                          not_delivered, delivered_not_read,             broadcast id
+                                   read_no_reply, replied_no_order
 =================================  =============================================  ===========================
 
 `between` includes both ends. A number/date attribute whose stored value is not a number/date
@@ -117,6 +119,7 @@ RFM_GROUPS = [
 RFM_KEYS = [group.key for group in RFM_GROUPS]
 RFM_DISPLAY_ORDER = ["champions", "loyal", "potential", "new", "at_risk", "hibernating", "lost"]
 ACTIVITY_KEYS = ["active", "passive", "loyal"]
+RETARGET_STEPS = ["not_delivered", "delivered_not_read", "read_no_reply", "replied_no_order"]
 
 
 def rfm_group(recency: int, frequency: int, monetary: int) -> str:
@@ -271,6 +274,14 @@ class _Compiler:
         if value not in ACTIVITY_KEYS:
             raise _RuleError(_("the value must be one of: %(keys)s") % {"keys": ", ".join(ACTIVITY_KEYS)})
         return activity_q(value, self.settings, self.now)
+
+    def rule_broadcast(self, operator, value) -> Q:
+        """Who stopped at a step of a broadcast's funnel (retargeting); the broadcast id is the value."""
+        from whatsapp.broadcasts.results import broadcast_step_contacts
+
+        broadcast_id = _integer(value)
+        return _pick(operator, {step: (lambda step=step: Q(pk__in=broadcast_step_contacts(broadcast_id, step)))
+                                for step in RETARGET_STEPS})  # fmt: skip
 
     # helpers
 

@@ -70,6 +70,7 @@ TENANT_APPS = [
     "tenants.activity",
     "crm",
     "whatsapp",
+    "whatsapp.broadcasts",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -248,7 +249,19 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-rfm-nightly": {"task": "crm.tasks.refresh_rfm_all_shops", "schedule": crontab(hour=19, minute=0)},
     "report-usage-to-stripe": {"task": "billing.tasks.report_usage_to_stripe", "schedule": crontab(minute=15)},
     "release-stale-reservations": {"task": "billing.tasks.release_stale_reservations", "schedule": 3600.0},
+    "sweep-broadcasts": {"task": "whatsapp.broadcasts.tasks.sweep_broadcasts", "schedule": 5.0},
+    "rediscover-broadcasts": {"task": "whatsapp.broadcasts.tasks.rediscover_broadcasts", "schedule": 600.0},
 }
+CELERY_TASK_ROUTES = {"whatsapp.broadcasts.tasks.send_broadcast": {"queue": "broadcasts"}}
+
+# Broadcasts: senders per broadcast (they share the number's limit), how long a claimed recipient stays
+# leased, how long an in-doubt call waits for its status webhooks before it is sent again, and how long
+# one send task runs before it hands over.
+BROADCAST_SENDERS = env.int("BROADCAST_SENDERS", default=2)
+BROADCAST_LEASE_SECONDS = env.int("BROADCAST_LEASE_SECONDS", default=30)
+BROADCAST_RECONCILE_GRACE_SECONDS = env.int("BROADCAST_RECONCILE_GRACE_SECONDS", default=60)
+BROADCAST_SLICE_SECONDS = env.int("BROADCAST_SLICE_SECONDS", default=300)
+BROADCAST_CALL_TIMEOUT_SECONDS = env.float("BROADCAST_CALL_TIMEOUT_SECONDS", default=10.0)
 
 # WhatsApp Cloud API (Graph API); development and tests point it at the simulator.
 WHATSAPP_GRAPH_BASE_URL = env("WHATSAPP_GRAPH_BASE_URL", default="http://127.0.0.1:8010")

@@ -50,6 +50,7 @@ api = [
     path("whatsapp/templates/", whatsapp.Templates.as_view({"get": "list"})),
     path("whatsapp/templates/sync/", whatsapp.sync_templates),
     path("crm/", include("crm.urls")),
+    path("broadcasts/", include("whatsapp.broadcasts.api")),
     path("billing/", billing.overview),
     path("billing/subscribe/", billing.subscribe),
     path("billing/top-up/", billing.top_up),

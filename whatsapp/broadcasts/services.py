@@ -1,0 +1,226 @@
+"""The one place that writes broadcasts: compose, start (freeze and reserve), pause, resume, cancel, finish."""
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import access, metering, wallet
+from tenants.models import Shop
+from tenants.services.errors import ServiceError
+from whatsapp.models import MessageTemplate
+
+from . import audience, cost, rendering
+from .models import Broadcast, Recipient
+
+logger = logging.getLogger(__name__)
+
+EDITABLE = (Broadcast.Status.DRAFT, Broadcast.Status.SCHEDULED)
+FIELDS = ("name", "variables", "header_media_url", "audience", "exclude_segments", "frequency_cap_hours",
+          "attribution_days")  # fmt: skip
+
+
+def _template(template_id) -> MessageTemplate:
+    template = MessageTemplate.objects.filter(pk=template_id).first()
+    if template is None:
+        raise ServiceError(_("Choose a template."), field="template_id")
+    if template.status.upper() != "APPROVED":
+        raise ServiceError(_("Only templates WhatsApp approved can be broadcast."), field="template_id")
+    return template
+
+
+def _apply(broadcast: Broadcast, data: dict) -> Broadcast:
+    if "template_id" in data:
+        broadcast.template = _template(data["template_id"])
+    for name in FIELDS:
+        if name in data:
+            setattr(broadcast, name, data[name])
+    broadcast.name = str(broadcast.name or "").strip()[:120]
+    if not broadcast.name:
+        raise ServiceError(_("Give the broadcast a name."), field="name")
+    if not broadcast.template_id:
+        raise ServiceError(_("Choose a template."), field="template_id")
+    broadcast.variables = rendering.clean_variables(broadcast.template, broadcast.variables,
+                                                    broadcast.header_media_url)  # fmt: skip
+    audience.selected(broadcast.audience)  # refuses unknown segments and malformed lists
+    audience.selected({"segments": broadcast.exclude_segments})
+    return broadcast
+
+
+def create_broadcast(data: dict, *, created_by_id: int | None = None) -> Broadcast:
+    broadcast = _apply(Broadcast(created_by_id=created_by_id), data)
+    broadcast.currency = metering.current_terms().currency
+    broadcast.save()
+    return broadcast
+
+
+def update_broadcast(broadcast: Broadcast, data: dict) -> Broadcast:
+    if broadcast.status not in EDITABLE:
+        raise ServiceError(_("A broadcast that has started cannot be changed."), code="not_editable")
+    _apply(broadcast, data).save()
+    return broadcast
+
+
+def delete_broadcast(broadcast: Broadcast) -> None:
+    if broadcast.status not in EDITABLE:
+        raise ServiceError(_("A broadcast that has started cannot be deleted; cancel it instead."),
+                           code="not_editable")  # fmt: skip
+    broadcast.delete()
+
+
+def launch(broadcast: Broadcast, at: datetime | None = None) -> Broadcast:
+    """Sends now, or schedules for `at` (the cost is checked again when it starts)."""
+    if broadcast.status not in EDITABLE:
+        raise ServiceError(_("This broadcast has already started."), code="not_editable")
+    if at is not None and at > timezone.now():
+        estimate = cost.estimate(broadcast)
+        if not estimate.allowed:
+            raise wallet.SpendRefused(estimate.refusal, code="cost_refused")
+        Broadcast.objects.filter(pk=broadcast.pk).update(status=Broadcast.Status.SCHEDULED, scheduled_at=at)
+        broadcast.refresh_from_db()
+        return broadcast
+    return start(broadcast)
+
+
+def start(broadcast: Broadcast) -> Broadcast:
+    """Freezes the audience into recipient rows and reserves their whole cost, in one transaction: a send the
+    balance or the cap does not cover is refused before any message goes out, and nothing is left behind."""
+    shop = connection.tenant
+    if isinstance(shop, Shop) and (blocked := access.read_only_reason(shop)):
+        raise wallet.SpendRefused(blocked, code="read_only")
+    terms = metering.current_terms()
+    with transaction.atomic():
+        locked = Broadcast.objects.select_for_update().select_related("template").get(pk=broadcast.pk)
+        if locked.status not in EDITABLE:
+            raise ServiceError(_("This broadcast has already started."), code="not_editable")
+        holds = cost.unit_prices(locked, audience.resolve(locked).by_market())
+        began = timezone.now()
+        count = audience.freeze(locked, holds)
+        if not count:
+            raise ServiceError(_("Nobody in this audience can receive the broadcast."), field="audience")
+        total = Recipient.objects.filter(broadcast=locked).aggregate(total=Sum("hold"))["total"] or Decimal(0)
+        refused = cost.refusal(total, *_money_left(terms), terms.currency)
+        if refused:
+            raise wallet.SpendRefused(refused, code="cost_refused")
+        wallet.reserve(terms.shop_id, locked.hold_reference, total, prepaid=terms.prepaid)
+        Broadcast.objects.filter(pk=locked.pk).update(
+            status=Broadcast.Status.SENDING, started_at=began, recipient_count=count, estimated_cost=total,
+            currency=terms.currency, status_reason="",
+        )  # fmt: skip
+        schema, broadcast_id = connection.schema_name, locked.pk
+        transaction.on_commit(lambda: dispatch_senders(schema, broadcast_id))
+    broadcast.refresh_from_db()
+    return broadcast
+
+
+def _money_left(terms) -> tuple[Decimal | None, Decimal | None]:
+    account = wallet.account_for(terms.shop_id)
+    balance = account.available if terms.prepaid else None
+    cap_left = None
+    if account.monthly_cap is not None:
+        cap_left = max(account.monthly_cap - wallet.spent_this_month(account.shop) - account.reserved, Decimal(0))
+    return balance, cap_left
+
+
+def dispatch_senders(schema: str, broadcast_id: int, count: int | None = None) -> None:
+    """Queues the send loop on the broadcast workers (several share the number's limit)."""
+    from . import sender
+    from .tasks import send_broadcast
+
+    sender.mark_active(schema, broadcast_id)
+    for _n in range(count or settings.BROADCAST_SENDERS):
+        send_broadcast.apply_async((broadcast_id,), queue="broadcasts")
+
+
+def pause(broadcast: Broadcast, reason: str = "") -> Broadcast:
+    return _move(broadcast, (Broadcast.Status.SENDING,), Broadcast.Status.PAUSED, reason)
+
+
+def resume(broadcast: Broadcast) -> Broadcast:
+    moved = _move(broadcast, (Broadcast.Status.PAUSED, Broadcast.Status.STOPPED), Broadcast.Status.SENDING, "")
+    schema = connection.schema_name
+    transaction.on_commit(lambda: dispatch_senders(schema, broadcast.pk))
+    return moved
+
+
+def cancel(broadcast: Broadcast) -> Broadcast:
+    """Stops for good: whoever has not been sent to is skipped and their share of the reservation freed."""
+    if broadcast.status in EDITABLE:
+        return _move(broadcast, EDITABLE, Broadcast.Status.CANCELLED, "")
+    with transaction.atomic():
+        moved = _move(broadcast, (Broadcast.Status.SENDING, Broadcast.Status.PAUSED, Broadcast.Status.STOPPED),
+                      Broadcast.Status.CANCELLED, "")  # fmt: skip
+        skip_unsent(broadcast)
+        Broadcast.objects.filter(pk=broadcast.pk).update(finished_at=timezone.now())
+    moved.refresh_from_db()
+    return moved
+
+
+def skip_unsent(broadcast: Broadcast) -> None:
+    """Recipients still waiting in a cancelled broadcast: skipped, their share of the reservation freed."""
+    with transaction.atomic():
+        skipped = Recipient.objects.select_for_update().filter(broadcast=broadcast, status=Recipient.Status.QUEUED)
+        freed = sum(skipped.values_list("hold", flat=True), Decimal(0))
+        skipped.update(status=Recipient.Status.SKIPPED, lease_until=None)
+        if freed:
+            wallet.free_hold(metering.current_terms().shop_id, broadcast.hold_reference, freed)
+
+
+def _move(broadcast: Broadcast, allowed: tuple, to: str, reason: str) -> Broadcast:
+    updated = Broadcast.objects.filter(pk=broadcast.pk, status__in=allowed).update(status=to, status_reason=reason)
+    if not updated:
+        broadcast.refresh_from_db()
+        raise ServiceError(
+            _("A %(status)s broadcast cannot be %(action)s.")
+            % {"status": broadcast.get_status_display().lower(), "action": Broadcast.Status(to).label.lower()},
+            code="wrong_status",
+        )
+    broadcast.refresh_from_db()
+    return broadcast
+
+
+def stop(broadcast_id: int, reason: str) -> None:
+    """WhatsApp refused the template itself (missing, paused, disabled, wrong parameters): nothing more can go."""
+    Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING).update(
+        status=Broadcast.Status.STOPPED, status_reason=reason[:300]
+    )
+
+
+def pause_for(broadcast_id: int, reason: str) -> None:
+    Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING).update(
+        status=Broadcast.Status.PAUSED, status_reason=reason[:300]
+    )
+
+
+def finish_if_done(broadcast_id: int) -> bool:
+    """Completes a sending broadcast once no recipient is waiting to be sent or in doubt."""
+    waiting = Recipient.objects.filter(
+        broadcast_id=broadcast_id, status__in=(Recipient.Status.QUEUED, Recipient.Status.SENDING)
+    ).exists()
+    if waiting:
+        return False
+    return bool(
+        Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING).update(
+            status=Broadcast.Status.COMPLETED, finished_at=timezone.now()
+        )
+    )
+
+
+def start_due() -> int:
+    """Starts scheduled broadcasts whose time has come; one that the money no longer covers goes back to
+    draft with the reason, so the shop sees why it did not go."""
+    started = 0
+    for broadcast in Broadcast.objects.filter(status=Broadcast.Status.SCHEDULED, scheduled_at__lte=timezone.now()):
+        try:
+            start(broadcast)
+            started += 1
+        except ServiceError as refusal:
+            Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.SCHEDULED).update(
+                status=Broadcast.Status.DRAFT, status_reason=str(refusal.message)[:300]
+            )
+    return started
