@@ -18,11 +18,12 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from crm.models import Contact
 from tenants.models import Shop
 
-from . import wallet
+from . import ratecard, wallet
 from .models import LedgerEntry, Plan, UsageRollup
-from .ratecard import RateBook, market_of
+from .ratecard import market_of
 
 BILLING_STATUSES = ("delivered", "read")
 
@@ -38,17 +39,31 @@ class ShopTerms:
 
 def current_terms() -> ShopTerms:
     """The pricing terms of the shop whose schema is active."""
-    shop = connection.tenant
-    if not isinstance(shop, Shop):  # schema_context() sets a stand-in without the shop's fields
-        shop = Shop.objects.get(schema_name=connection.schema_name)
-    plan = Plan.objects.filter(pk=shop.plan_id).first()
-    return ShopTerms(
-        shop_id=shop.pk,
-        currency=getattr(shop, "currency", "IDR") or "IDR",
-        time_zone=zoneinfo.ZoneInfo(getattr(shop, "time_zone", None) or settings.SHOP_DEFAULT_TIME_ZONE),
-        markup_percent=plan.whatsapp_markup_percent if plan else Decimal(0),
-        prepaid=(plan.usage_billing == Plan.UsageBilling.PREPAID) if plan else True,
+    return _terms()[0]
+
+
+def _terms(*, with_rate_card_version: bool = False) -> tuple[ShopTerms, str | None]:
+    """The active shop's terms, read fresh in one query (the plan's markup may have just changed), and
+    optionally the rate card's version, so the cached rate book is checked in the same round trip."""
+    version = ratecard.VERSION_SQL if with_rate_card_version else "NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT shop.id, shop.currency, shop.time_zone, plan.whatsapp_markup_percent, plan.usage_billing, {version}
+            FROM {Shop._meta.db_table} AS shop LEFT JOIN {Plan._meta.db_table} AS plan ON plan.id = shop.plan_id
+            WHERE shop.schema_name = %s
+            """,
+            [connection.schema_name],
+        )
+        shop_id, currency, time_zone, markup_percent, usage_billing, rate_card_version = cursor.fetchone()
+    terms = ShopTerms(
+        shop_id=shop_id,
+        currency=currency or "IDR",
+        time_zone=zoneinfo.ZoneInfo(time_zone or settings.SHOP_DEFAULT_TIME_ZONE),
+        markup_percent=markup_percent if markup_percent is not None else Decimal(0),
+        prepaid=usage_billing in (None, Plan.UsageBilling.PREPAID),
     )
+    return terms, rate_card_version
 
 
 def _occurred_at(status: dict) -> datetime:
@@ -58,18 +73,24 @@ def _occurred_at(status: dict) -> datetime:
         return timezone.now()
 
 
-def record_statuses(statuses: list[dict], *, terms: ShopTerms | None = None, rates: RateBook | None = None) -> int:
+def record_statuses(statuses: list[dict], holds: dict[str, tuple[str, Decimal]] | None = None) -> int:
     """Writes the ledger rows the given status webhooks price; returns how many rows were new.
 
     `statuses` are the `value.statuses` objects of one or more webhooks of the active shop. Statuses
     without a pricing object are priced from the rate card when they are for one of our templates.
+    `holds` names, for messages covered by a group reservation (a broadcast's), the reservation and the
+    message's share of it: `{wamid: (reference, amount)}`; when such a message is ledgered, its share is freed
+    as its real price is debited (once: a repeated status inserts no row).
+    The hot path of status processing: one query for the shop's terms and the rate card's version, the
+    rate book cached per process, a few set-based statements for the ledger, rollups and balance.
     """
     candidates = [s for s in statuses if s.get("status") in BILLING_STATUSES and s.get("id")]
     if not candidates:
         return 0
-    terms = terms or current_terms()
-    rates = rates or RateBook()
-    unpriced = {s["id"] for s in candidates if not isinstance(s.get("pricing"), dict)}
+    terms, version = _terms(with_rate_card_version=True)
+    rates = ratecard.rate_book(version)
+    priced_here = {s["id"] for s in candidates if isinstance(s.get("pricing"), dict)}
+    unpriced = {s["id"] for s in candidates} - priced_here
     fallback = _fallback_categories(unpriced) if unpriced else {}
     rows: dict[str, tuple] = {}
     for status in candidates:
@@ -77,8 +98,8 @@ def record_statuses(statuses: list[dict], *, terms: ShopTerms | None = None, rat
         if wamid in rows:
             continue
         pricing = status.get("pricing") if isinstance(status.get("pricing"), dict) else None
-        if pricing is None and wamid not in fallback:
-            continue  # a free-form (service) message without pricing: Meta does not bill it
+        if pricing is None and (wamid in priced_here or wamid not in fallback):
+            continue  # Meta's own price comes in another status; or a free-form (service) message: not billed
         occurred_at = _occurred_at(status)
         day = occurred_at.astimezone(terms.time_zone).date()
         if pricing is not None:
@@ -109,7 +130,7 @@ def record_statuses(statuses: list[dict], *, terms: ShopTerms | None = None, rat
         if inserted:
             _roll_up(terms.shop_id, terms.currency, inserted)
             if terms.prepaid:
-                wallet.settle_usage(terms.shop_id, [(row[0], row[-1]) for row in inserted])
+                wallet.settle_usage(terms.shop_id, [(row[0], row[-1]) for row in inserted], holds)
     return len(inserted)
 
 
@@ -170,26 +191,34 @@ def _roll_up(shop_id: int, currency: str, inserted: list[tuple]) -> None:
 
 
 def _fallback_categories(wamids: set[str]) -> dict[str, tuple[str, str]]:
-    """Category and pricing type of our own template messages, for statuses that came without pricing.
+    """Category and pricing type of our own template messages not yet ledgered, for statuses without pricing.
 
+    One query: a `read` status (never priced by Meta) of a message billed earlier finds nothing to do.
     A utility template sent inside the customer-service window is free, as Meta prices it.
     """
-    from whatsapp.models import Message, MessageTemplate
+    from whatsapp.models import Conversation, Message, MessageTemplate
     from whatsapp.outbound import SERVICE_WINDOW
 
-    messages = Message.objects.filter(wamid__in=wamids, type="template").select_related("conversation__contact")
-    categories = {(t.name, t.language): t.category.lower() for t in MessageTemplate.objects.all()}
-    found = {}
-    for message in messages:
-        template = (message.payload or {}).get("template") or {}
-        key = (template.get("name"), (template.get("language") or {}).get("code"))
-        category = categories.get(key)
-        if not category:
-            continue
-        last_inbound = message.conversation.contact.last_inbound_at
-        in_window = last_inbound is not None and message.created_at - last_inbound < SERVICE_WINDOW
-        free = category == "utility" and in_window
-        found[message.wamid] = (category, "free_customer_service" if free else "regular")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT message.wamid, lower(template.category), message.created_at, contact.last_inbound_at
+            FROM {Message._meta.db_table} AS message
+            JOIN {Conversation._meta.db_table} AS conversation ON conversation.id = message.conversation_id
+            JOIN {Contact._meta.db_table} AS contact ON contact.id = conversation.contact_id
+            JOIN {MessageTemplate._meta.db_table} AS template
+              ON template.name = message.payload -> 'template' ->> 'name'
+             AND template.language = message.payload -> 'template' -> 'language' ->> 'code'
+            WHERE message.wamid = ANY(%s) AND message.type = 'template' AND template.category <> ''
+              AND NOT EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} AS ledger WHERE ledger.wamid = message.wamid)
+            """,
+            [list(wamids)],
+        )
+        found = {}
+        for wamid, category, created_at, last_inbound in cursor.fetchall():
+            in_window = last_inbound is not None and created_at - last_inbound < SERVICE_WINDOW
+            free = category == "utility" and in_window
+            found[wamid] = (category, "free_customer_service" if free else "regular")
     return found
 
 
@@ -225,7 +254,7 @@ def hold_for_send(reference: str, *, recipient: str | None, category: str, insid
         return
     terms = current_terms()
     today = timezone.now().astimezone(terms.time_zone).date()
-    estimate = RateBook().price(
+    estimate = ratecard.rate_book().price(
         market=market_of(recipient),
         category=category,
         on=today,

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import phonenumbers
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from tenants.services.errors import ServiceError
@@ -71,6 +71,37 @@ def market_of(wa_id: str | None) -> str:
         return OTHER_MARKETS
 
 
+def _version_sql(table: str) -> str:
+    # Changes with any insert, update or delete (xmin is the writing transaction), and with a rollback of one.
+    return (
+        f"(SELECT count(*) || '.' || coalesce(max(id), 0) || '.' || coalesce(sum(xmin::text::bigint), 0) FROM {table})"
+    )
+
+
+# One scalar SQL expression naming the visible state of the rate card and FX rates: a few hundred rows summed,
+# far cheaper than loading them. Meant to ride along in a query the caller makes anyway.
+VERSION_SQL = f"{_version_sql(RateCardEntry._meta.db_table)} || ':' || {_version_sql(FxRate._meta.db_table)}"
+_cached: tuple[str, "RateBook"] | None = None
+
+
+def rate_book(version: str | None = None) -> "RateBook":
+    """The rate book of this process, reloaded only when the card or FX rates changed (`version`: VERSION_SQL's value).
+
+    Metering prices every status batch: reading the card for each would cost more than writing the ledger.
+    """
+    global _cached
+    if version is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {VERSION_SQL}")
+            version = cursor.fetchone()[0]
+    cached = _cached
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    book = RateBook()
+    _cached = (version, book)
+    return book
+
+
 class RateBook:
     """The rate card and FX rates loaded once, for pricing many messages without a query each."""
 
@@ -81,6 +112,7 @@ class RateBook:
         self.fx: dict[tuple[str, str], list[FxRate]] = {}
         for fx in FxRate.objects.order_by("-effective_from"):
             self.fx.setdefault((fx.base, fx.quote), []).append(fx)
+        self._prices: dict[tuple, Price] = {}
 
     def rate(self, market: str, category: str, on: date, currency: str) -> RateCardEntry | None:
         """The card entry in force on `on`: the shop's currency preferred, else any (converted)."""
@@ -105,7 +137,19 @@ class RateBook:
         raise ServiceError(_("No exchange rate from %(base)s to %(quote)s.") % {"base": base, "quote": quote})
 
     def price(self, *, market: str, category: str, on: date, currency: str, markup_percent: Decimal, billed: bool):
-        """What Meta charges and what the shop pays for one message (zero when `billed` is false)."""
+        """What Meta charges and what the shop pays for one message (zero when `billed` is false).
+
+        Remembered per argument set: a batch of statuses has few distinct markets, categories and days.
+        """
+        key = (market, category, on, currency, markup_percent, billed)
+        known = self._prices.get(key)
+        if known is None:
+            if len(self._prices) > 100_000:
+                self._prices.clear()  # a long-lived book: bounded memory
+            known = self._prices[key] = self._price(market, category, on, currency, markup_percent, billed)
+        return known
+
+    def _price(self, market: str, category: str, on: date, currency: str, markup_percent: Decimal, billed: bool):
         entry = None if category in FREE_CATEGORIES else self.rate(market, category, on, currency)
         rate_currency = entry.currency if entry else currency
         rate = entry.price if entry else Decimal(0)

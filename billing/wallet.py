@@ -3,19 +3,23 @@
 A send that Meta may charge for first reserves its estimated price under a row lock on the shop's
 account, so parallel workers can never spend the same money twice: `balance - reserved` is what is
 available, and a reservation that does not fit (or would pass the monthly cap) is refused before the
-message leaves. The ledger settles the reservation to the actual price.
+message leaves. The ledger settles the reservation to the actual price. A broadcast holds its whole estimate
+once (`broadcast:<id>`); each of its messages, when priced, frees its share of that group reservation, and a
+recipient that fails or is skipped frees its share with `free_hold`.
 """
 
 import logging
 import uuid
 import zoneinfo
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -152,38 +156,124 @@ def release(shop_id: int, *, reference: str | None = None, wamid: str | None = N
         account.save(update_fields=["reserved"])
 
 
-def settle_usage(shop_id: int, priced: list[tuple[str, Decimal]]) -> None:
-    """Debits newly ledgered messages, releasing what their sends held. Runs in the ledger's transaction.
+def free_hold(shop_id: int, reference: str, amount: Decimal) -> Decimal:
+    """Gives back part of a held reservation (a broadcast recipient that failed or was skipped); returns what was freed.
 
-    A message billed above what it held (Meta priced it differently) takes at most what the balance has:
-    the balance never goes below zero, the ledger keeps the full price.
+    Neither the reservation's remaining nor the account's reserved amount goes below zero; a reservation with
+    nothing left is closed.
+    """
+    if amount <= 0:
+        return Decimal(0)
+    with transaction.atomic():
+        account = _locked(shop_id)
+        freed = _free_group_holds(account.pk, {reference: amount})
+        if freed:
+            BillingAccount.objects.filter(pk=account.pk).update(reserved=Greatest(F("reserved") - freed, Decimal(0)))
+    return freed
+
+
+def _free_group_holds(account_id: int, amounts: dict[str, Decimal]) -> Decimal:
+    """Takes `amounts` off the named held reservations (never below zero), in one statement; returns the total taken.
+
+    The caller holds the account's row lock.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Reservation._meta.db_table} AS r
+            SET remaining = GREATEST(held.remaining - held.amount, 0),
+                state = CASE WHEN held.remaining <= held.amount THEN %s ELSE r.state END
+            FROM (
+                SELECT r2.id, r2.remaining, u.amount
+                FROM {Reservation._meta.db_table} AS r2
+                JOIN unnest(%s::varchar[], %s::numeric[]) AS u(reference, amount) ON u.reference = r2.reference
+                WHERE r2.account_id = %s AND r2.state = %s
+                FOR UPDATE OF r2
+            ) AS held
+            WHERE r.id = held.id
+            RETURNING LEAST(held.remaining, held.amount)
+            """,
+            [
+                Reservation.State.SETTLED,
+                list(amounts),
+                list(amounts.values()),
+                account_id,
+                Reservation.State.HELD,
+            ],
+        )
+        return sum((taken for (taken,) in cursor.fetchall()), Decimal(0))
+
+
+def settle_usage(
+    shop_id: int, priced: list[tuple[str, Decimal]], holds: dict[str, tuple[str, Decimal]] | None = None
+) -> None:
+    """Debits newly ledgered messages, freeing what their sends held. Runs in the ledger's transaction.
+
+    A message's own reservation (`msg:<pk>`, linked by its WhatsApp id) is settled whole; a message covered by a
+    group reservation (`holds`: wamid -> (reference, its share), e.g. a broadcast's) frees its share of it. Called
+    only with rows the ledger has just inserted, so a repeated webhook never frees or debits twice.
+    A message billed above what it held takes at most what the balance has: the balance never goes below zero,
+    the ledger keeps the full price. A few statements whatever the batch size: this is the metering hot path.
     """
     charged = sum((price for _wamid, price in priced), Decimal(0))
-    account = _locked(shop_id)
-    held = list(
-        Reservation.objects.select_for_update()
-        .filter(account=account, state=Reservation.State.HELD, wamid__in=[wamid for wamid, _ in priced])
-        .values_list("pk", "remaining")
-    )
-    freed = sum((remaining for _pk, remaining in held), Decimal(0))
-    if held:
-        Reservation.objects.filter(pk__in=[pk for pk, _ in held]).update(state=Reservation.State.SETTLED, remaining=0)
-    if not charged and not freed:
-        return
-    debit = min(charged, account.balance)
-    account.balance -= debit
-    account.reserved = max(account.reserved - freed, Decimal(0))
-    account.save(update_fields=["balance", "reserved"])
-    if debit:
-        BalanceEntry.objects.create(
-            account=account,
-            kind=BalanceEntry.Kind.USAGE,
-            amount=-debit,
-            balance_after=account.balance,
-            reference=f"usage:{uuid.uuid4().hex}",
-            description=_("%(count)d WhatsApp message(s)") % {"count": len(priced)},
+    table = BillingAccount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, balance, monthly_cap, auto_recharge AND saved_payment_method <> '' "
+            f"FROM {table} WHERE shop_id = %s FOR UPDATE",
+            [shop_id],
         )
-    transaction.on_commit(lambda: after_spend(shop_id))
+        row = cursor.fetchone()
+        if row is None:
+            account_for(shop_id)
+            return settle_usage(shop_id, priced, holds)
+        account_id, balance, monthly_cap, recharges = row
+        reservations = Reservation._meta.db_table
+        cursor.execute(
+            f"""
+            UPDATE {reservations} AS r SET state = %s, remaining = 0
+            FROM (SELECT id, remaining FROM {reservations} WHERE account_id = %s AND state = %s AND wamid = ANY(%s)
+                  FOR UPDATE) AS held
+            WHERE r.id = held.id RETURNING held.remaining
+            """,
+            [Reservation.State.SETTLED, account_id, Reservation.State.HELD, [wamid for wamid, _ in priced]],
+        )
+        freed = sum((remaining for (remaining,) in cursor.fetchall()), Decimal(0))
+        group: dict[str, Decimal] = defaultdict(Decimal)
+        for wamid, _price in priced:
+            if holds and wamid in holds:
+                reference, share = holds[wamid]
+                group[reference] += share
+        if group:
+            freed += _free_group_holds(account_id, group)
+        if not charged and not freed:
+            return
+        debit = min(charged, balance)
+        # The balance, what is held and the balance's history in one statement.
+        cursor.execute(
+            f"""
+            WITH account AS (
+                UPDATE {table} SET balance = balance - %(debit)s, reserved = GREATEST(reserved - %(freed)s, 0)
+                WHERE id = %(id)s RETURNING balance
+            )
+            INSERT INTO {BalanceEntry._meta.db_table}
+                (account_id, kind, amount, balance_after, reference, description, created_at)
+            SELECT %(id)s, %(kind)s, -%(debit)s, account.balance, %(reference)s, %(description)s, %(now)s
+            FROM account WHERE %(debit)s > 0
+            """,
+            {
+                "id": account_id,
+                "debit": debit,
+                "freed": freed,
+                "kind": BalanceEntry.Kind.USAGE,
+                "reference": f"usage:{uuid.uuid4().hex}",
+                "description": _("%(count)d WhatsApp message(s)") % {"count": len(priced)},
+                "now": timezone.now(),
+            },
+        )
+    if monthly_cap is not None or (recharges and debit):
+        # Cap alerts and auto-recharge read the committed account; nothing to look at otherwise.
+        transaction.on_commit(lambda: after_spend(shop_id))
 
 
 def after_spend(shop_id: int) -> None:

@@ -9,7 +9,7 @@ from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from billing import metering, wallet
-from billing.models import BillingAccount
+from billing.models import BillingAccount, Reservation
 from tests.factories import create_shop
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +65,29 @@ def test_the_monthly_cap_refuses_paid_sends_and_alerts_the_owner_at_80_and_100_p
     spend("wamid.c4")
     assert [m.to for m in mail.outbox] == [[owner.email], [owner.email]]
     assert "80%" in mail.outbox[0].subject and "100%" in mail.outbox[1].subject
+
+
+def test_a_broadcast_holds_its_estimate_once_and_each_message_frees_its_share_exactly_once():
+    shop, _ = create_shop()
+    wallet.credit_top_up(shop.pk, 100_000, "pi:broadcast")
+    wallet.reserve(shop.pk, "broadcast:7", Decimal("2700"))  # 3 recipients, Rp900 estimated each
+    share = {f"wamid.r{n}": ("broadcast:7", Decimal("900")) for n in (1, 2, 3)}
+
+    with tenant_context(shop):
+        assert metering.record_statuses([delivered("wamid.r1")], holds=share) == 1
+        held = BillingAccount.objects.get(shop=shop)
+        assert (held.reserved, held.available) == (Decimal("1800"), Decimal("100000") - Decimal("813.78") - 1800)
+        assert metering.record_statuses([delivered("wamid.r1"), delivered("wamid.r2")], holds=share) == 1
+    assert BillingAccount.objects.get(shop=shop).reserved == Decimal("900")  # the repeated status freed nothing
+    assert wallet.free_hold(shop.pk, "broadcast:7", Decimal("900")) == Decimal("900")  # the third failed
+    assert wallet.free_hold(shop.pk, "broadcast:7", Decimal("900")) == 0  # nothing left to free
+
+    account = BillingAccount.objects.get(shop=shop)
+    assert account.balance == Decimal("100000") - 2 * Decimal("813.78")  # the two real prices, nothing more
+    assert account.reserved == 0
+    reservation = Reservation.objects.get(account=account, reference="broadcast:7")
+    assert (reservation.remaining, reservation.state) == (0, Reservation.State.SETTLED)
+    assert list(account.entries.filter(kind="usage").values_list("amount", flat=True)) == [
+        Decimal("-813.7800"),
+        Decimal("-813.7800"),
+    ]
