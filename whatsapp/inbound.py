@@ -13,6 +13,8 @@ from django.utils import timezone
 from billing import metering, wallet
 from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing, upsert_whatsapp_contact
+from whatsapp.broadcasts import consent
+from whatsapp.broadcasts import tracking as broadcast_tracking
 from whatsapp.channel.failures import record_failure
 from whatsapp.channel.models import WebhookIntake
 
@@ -22,7 +24,6 @@ from .models import Conversation, Message, StatusEvent
 
 logger = logging.getLogger(__name__)
 
-OPT_OUT_WORDS = {"stop", "berhenti", "unsubscribe"}
 LOWER_STATUSES = {
     "sent": ["pending", "accepted"],
     "delivered": ["pending", "accepted", "sent"],
@@ -162,8 +163,7 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> M
         last_message_at=sent_at,
         last_message_preview=stored.text[:200],
     )
-    if kind == "text" and normalise(stored.text).strip(" .!") in OPT_OUT_WORDS:
-        opt_out_of_marketing(contact, "Customer wrote " + stored.text.strip()[:40])
+    consent.after_customer_message(contact, stored, getattr(connection.tenant, "locale", None) or "id")
     transaction.on_commit(
         lambda: live.publish("message.created", {"conversation_id": conversation.pk, "message_id": stored.pk})
     )
@@ -198,6 +198,7 @@ def apply_statuses(statuses: list[dict]) -> None:
         apply_status_to_message(*key, rows[key])
     # Billing: delivered/read statuses carry Meta's price (the ledger dedupes by wamid); a failed send
     # gives back the balance it held.
+    broadcast_tracking.apply_statuses(list(rows.values()))
     metering.record_statuses(list(rows.values()))
     failed = [wamid for wamid, name in recorded if name == "failed"]
     if failed:

@@ -100,3 +100,14 @@ class Recipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wa_id} in broadcast {self.broadcast_id}"
+
+
+class ConsentSettings(models.Model):
+    """One row per shop: the words that opt a customer out of promotions, and the confirmation they get."""
+
+    stop_words = models.JSONField(default=list, blank=True, help_text="Besides STOP and BERHENTI, matched whole")
+    confirmation = models.TextField(blank=True, help_text="Empty: the default in the shop's language")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "Consent settings"
