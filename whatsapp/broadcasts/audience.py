@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import phonenumbers
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -108,12 +109,15 @@ def freeze(broadcast: Broadcast, holds: dict[str, object]) -> int:
     """Writes one recipient row per contact of the audience in a single statement; `holds` is the price held
     for one message per market. Returns the number of recipients."""
     audience = resolve(broadcast).eligible.order_by().values_list("pk", "to", "market")
-    select_sql, params = audience.query.sql_with_params()
+    try:
+        select_sql, params = audience.query.sql_with_params()
+    except EmptyResultSet:  # nothing was chosen
+        return 0
     markets = list(holds)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Recipient._meta.db_table} (broadcast_id, contact_id, wa_id, market, hold, status, attempts) "
-            "SELECT %s, a.id, a.to_, a.market_, COALESCE(h.hold, 0), %s, 0 "
+            f"INSERT INTO {Recipient._meta.db_table} (broadcast_id, contact_id, wa_id, market, hold, status, attempts, "
+            "error_reason) SELECT %s, a.id, a.to_, a.market_, COALESCE(h.hold, 0), %s, 0, '' "
             f"FROM ({select_sql}) AS a(id, to_, market_) "
             "LEFT JOIN unnest(%s::text[], %s::numeric[]) AS h(market, hold) ON h.market = a.market_ "
             "ON CONFLICT DO NOTHING",
