@@ -198,8 +198,8 @@ def apply_statuses(statuses: list[dict]) -> None:
         apply_status_to_message(*key, rows[key])
     # Billing: delivered/read statuses carry Meta's price (the ledger dedupes by wamid); a failed send
     # gives back the balance it held.
-    broadcast_tracking.apply_statuses(list(rows.values()))
-    metering.record_statuses(list(rows.values()))
+    holds = broadcast_tracking.apply_statuses(list(rows.values()))
+    metering.record_statuses(list(rows.values()), holds=holds)
     failed = [wamid for wamid, name in recorded if name == "failed"]
     if failed:
         shop_id = metering.current_terms().shop_id
