@@ -11,6 +11,12 @@ export const POLL_INTERVAL_MS = 5000;
 export const LIVE_DEBOUNCE_MS = 150;
 export const LIVE_EVENT_TYPES = ["message.created", "message.updated", "conversation.updated"] as const;
 
+/**
+ * Broadcast progress (about once a second while a broadcast sends) goes to its own listeners, so the
+ * inbox subscribers above do not refetch on every tick.
+ */
+export const BROADCAST_PROGRESS_EVENT = "broadcast.progress";
+
 /** "local" = emitted by this tab itself (e.g. after marking a conversation read), never by the server. */
 export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number] | "poll" | "local";
 
@@ -23,10 +29,14 @@ export interface LiveEvent {
 }
 
 type Listener = (event: LiveEvent) => void;
+/** The event's JSON data as sent by the server. */
+type ProgressListener = (data: Record<string, unknown>) => void;
 
 interface LiveValue {
   subscribe: (listener: Listener) => () => void;
   emit: (event: LiveEvent) => void;
+  subscribeProgress: (listener: ProgressListener) => () => void;
+  emitProgress: (data: Record<string, unknown>) => void;
   mode: "stream" | "polling";
 }
 
@@ -36,16 +46,19 @@ function hasEventSource(): boolean {
   return typeof window !== "undefined" && typeof (window as { EventSource?: unknown }).EventSource === "function";
 }
 
-function parseEvent(type: LiveEventType, raw: unknown): LiveEvent {
-  let data: Record<string, unknown> = {};
-  if (typeof raw === "string" && raw) {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (parsed && typeof parsed === "object") data = parsed as Record<string, unknown>;
-    } catch {
-      /* malformed payload: treat as "something changed" */
-    }
+function parseData(raw: unknown): Record<string, unknown> | null {
+  if (typeof raw !== "string" || !raw) return null;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
+}
+
+function parseEvent(type: LiveEventType, raw: unknown): LiveEvent {
+  // A malformed payload is treated as "something changed".
+  const data = parseData(raw) ?? {};
   const num = (v: unknown) => (typeof v === "number" ? v : typeof v === "string" && v !== "" && !Number.isNaN(Number(v)) ? Number(v) : undefined);
   return {
     type,
@@ -57,6 +70,7 @@ function parseEvent(type: LiveEventType, raw: unknown): LiveEvent {
 
 export function LiveProvider({ children }: { children?: ReactNode }) {
   const listeners = useRef(new Set<Listener>());
+  const progressListeners = useRef(new Set<ProgressListener>());
   const [mode, setMode] = useState<"stream" | "polling">(() => (hasEventSource() ? "stream" : "polling"));
   const [value] = useState<Omit<LiveValue, "mode">>(() => ({
     emit: (event) =>
@@ -71,6 +85,20 @@ export function LiveProvider({ children }: { children?: ReactNode }) {
       listeners.current.add(listener);
       return () => {
         listeners.current.delete(listener);
+      };
+    },
+    emitProgress: (data) =>
+      progressListeners.current.forEach((l) => {
+        try {
+          l(data);
+        } catch {
+          /* a broken subscriber must not stop the others */
+        }
+      }),
+    subscribeProgress: (listener) => {
+      progressListeners.current.add(listener);
+      return () => {
+        progressListeners.current.delete(listener);
       };
     },
   }));
@@ -88,6 +116,10 @@ export function LiveProvider({ children }: { children?: ReactNode }) {
       for (const type of LIVE_EVENT_TYPES) {
         source.addEventListener(type, (e) => emit(parseEvent(type, (e as MessageEvent).data)));
       }
+      source.addEventListener(BROADCAST_PROGRESS_EVENT, (e) => {
+        const data = parseData((e as MessageEvent).data);
+        if (data) value.emitProgress(data);
+      });
       source.onopen = () => {
         // The server subscribes before it answers, so from here on nothing is missed; what happened
         // before (since the page loaded, or while reconnecting) is picked up by one refetch.
@@ -138,6 +170,20 @@ export function useLiveEvents(onBatch: (events: LiveEvent[]) => void, delay = LI
       window.clearTimeout(timer);
     };
   }, [ctx, delay]);
+}
+
+/**
+ * Calls `onProgress` with the data of every "broadcast.progress" event, undebounced (each one is a
+ * full snapshot). No-op outside a LiveProvider or without a stream.
+ */
+export function useBroadcastProgress(onProgress: ProgressListener): void {
+  const ctx = useContext(LiveContext);
+  const handler = useRef(onProgress);
+  handler.current = onProgress;
+  useEffect(() => {
+    if (!ctx) return;
+    return ctx.subscribeProgress((data) => handler.current(data));
+  }, [ctx]);
 }
 
 /** True when the batch may concern `conversationId` (a poll concerns everything). */

@@ -7,6 +7,9 @@ import { ForgotPasswordPage } from "./auth/ForgotPasswordPage";
 import { InvitePage } from "./auth/InvitePage";
 import { LoginPage, type LoginLocationState } from "./auth/LoginPage";
 import { ResetPasswordPage } from "./auth/ResetPasswordPage";
+import { BroadcastComposePage } from "./broadcasts/BroadcastComposePage";
+import { BroadcastDetailPage } from "./broadcasts/BroadcastDetailPage";
+import { BroadcastReviewPage } from "./broadcasts/BroadcastReviewPage";
 import { BroadcastsPage } from "./broadcasts/BroadcastsPage";
 import { ContactDetailPage } from "./contacts/ContactDetailPage";
 import { ContactsLayout } from "./contacts/ContactsLayout";
@@ -70,6 +73,10 @@ export function ShopRoutes() {
         </Route>
         <Route path="pipeline" element={<PipelinePage />} />
         <Route path="broadcasts" element={<BroadcastsPage />} />
+        <Route path="broadcasts/new" element={<BroadcastComposePage />} />
+        <Route path="broadcasts/:broadcastId/edit" element={<BroadcastComposePage />} />
+        <Route path="broadcasts/:broadcastId/review" element={<BroadcastReviewPage />} />
+        <Route path="broadcasts/:broadcastId" element={<BroadcastDetailPage />} />
         <Route path="analytics" element={<AnalyticsPage />} />
         <Route path="settings" element={<SettingsLayout />}>
           <Route index element={<Navigate to="/settings/team" replace />} />
