@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, Navigate, useLocation, useNavigate, useParams } from "react-router-dom";
 import { Alert } from "../../components/Alert";
-import { errorMessage } from "../../components/errors";
+import { errorMessage, splitErrors } from "../../components/errors";
 import { Field } from "../../components/Field";
 import { Spinner } from "../../components/Spinner";
 import { zonedToIso } from "../../format";
@@ -17,7 +17,6 @@ import {
   type BroadcastVariable,
   type VariableSource,
 } from "./api";
-import { broadcastErrors } from "./parts";
 
 const SOURCES: { value: VariableSource; key: TKey }[] = [
   { value: "field", key: "broadcasts.compose.source.field" },
@@ -31,7 +30,12 @@ const HEADER_KEYS: Record<string, TKey> = {
   document: "broadcasts.compose.header.document",
 };
 
+/** Fields the API names in its refusals ({field: [message]}); shown under the field they belong to. */
+const SERVER_FIELDS = ["name", "template_id", "variables", "header_media_url", "audience", "exclude_segments", "frequency_cap_hours", "attribution_days"];
+
 export const DEFAULT_FREQUENCY_CAP_HOURS = 24;
+/** The API's limit for the frequency cap: thirty days. */
+export const MAX_FREQUENCY_CAP_HOURS = 24 * 30;
 export const DEFAULT_ATTRIBUTION_DAYS = 7;
 
 /** What the form edits; numbers stay text until they are checked. */
@@ -128,7 +132,7 @@ export function validateCompose(form: ComposeForm, options: BroadcastOptions, ti
   const a = form.audience;
   if (!a.segments.length && !a.groups.length && !a.labels.length && !a.contacts.length) add("audience", "broadcasts.compose.error.audience");
   const cap = wholeNumber(form.frequencyCapHours);
-  if (cap === null || cap > 24 * 90) add("frequency_cap_hours", "broadcasts.compose.error.frequencyCap");
+  if (cap === null || cap > MAX_FREQUENCY_CAP_HOURS) add("frequency_cap_hours", "broadcasts.compose.error.frequencyCap");
   const days = wholeNumber(form.attributionDays);
   if (days === null || days < 1 || days > 90) add("attribution_days", "broadcasts.compose.error.attribution");
   if (form.when === "later") {
@@ -139,7 +143,7 @@ export function validateCompose(form: ComposeForm, options: BroadcastOptions, ti
   return errors;
 }
 
-function payloadOf(form: ComposeForm, timeZone: string): BroadcastPayload & { scheduled_at: string | null } {
+function payloadOf(form: ComposeForm): BroadcastPayload {
   return {
     name: form.name.trim(),
     template_id: form.templateId as number,
@@ -149,7 +153,6 @@ function payloadOf(form: ComposeForm, timeZone: string): BroadcastPayload & { sc
     exclude_segments: form.excludeSegments,
     frequency_cap_hours: Number(form.frequencyCapHours.trim()),
     attribution_days: Number(form.attributionDays.trim()),
-    scheduled_at: form.when === "later" ? zonedToIso(form.at, timeZone) : null,
   };
 }
 
@@ -284,20 +287,21 @@ export function BroadcastComposePage() {
     }
     setSaving(true);
     try {
-      const payload = payloadOf(form, timeZone);
+      const payload = payloadOf(form);
       const saved = id !== null ? await broadcastApi.update(id, payload) : await broadcastApi.create(payload);
       if (next === "review") {
-        const at = payload.scheduled_at ? `?at=${encodeURIComponent(payload.scheduled_at)}` : "";
-        navigate(`/broadcasts/${saved.id}/review${at}`);
+        // The time is given when sending (send/ takes `at`), so the review carries it along.
+        const at = form.when === "later" ? zonedToIso(form.at, timeZone) : null;
+        navigate(`/broadcasts/${saved.id}/review?at=${at ? encodeURIComponent(at) : ""}`);
         return;
       }
       setLoaded(saved);
       setAlert({ kind: "success", text: t("broadcasts.compose.saved") });
       if (id === null) navigate(`/broadcasts/${saved.id}/edit`, { replace: true, state: { saved: true } });
     } catch (err) {
-      const split = broadcastErrors(err, t);
+      const split = splitErrors(err, SERVER_FIELDS, t);
       setErrors(split.fields);
-      setAlert({ kind: "error", text: split.alert ?? t("broadcasts.compose.fixErrors") });
+      setAlert({ kind: "error", text: split.alert.length ? split.alert.join(" ") : t("broadcasts.compose.fixErrors") });
     } finally {
       setSaving(false);
     }

@@ -9,6 +9,17 @@ import { useFormatters } from "../../session";
 import { broadcastApi, RETARGET_STEPS, type Failure, type RecipientRow, type Results, type RetargetStep } from "./api";
 import { useMoney, useNumber } from "./parts";
 
+/** The API's limit for a segment's name. */
+const SEGMENT_NAME_MAX = 80;
+
+/** "<broadcast> · <step>", the broadcast's name shortened so that the whole fits a segment name. */
+export function retargetName(broadcastName: string, stepLabel: string): string {
+  const suffix = ` · ${stepLabel}`;
+  const room = SEGMENT_NAME_MAX - suffix.length;
+  const base = broadcastName.length > room ? `${broadcastName.slice(0, Math.max(0, room - 1)).trimEnd()}…` : broadcastName;
+  return `${base}${suffix}`;
+}
+
 /** While the broadcast sends, the funnel is re-read this often (statuses and replies keep coming). */
 export const RESULTS_REFRESH_MS = 5000;
 
@@ -138,7 +149,7 @@ function RetargetRow({ broadcastId, broadcastName, step }: { broadcastId: number
     setBusy(true);
     setError(null);
     try {
-      setCreated(await broadcastApi.retarget(broadcastId, step, `${broadcastName} · ${t(RETARGET_KEYS[step])}`));
+      setCreated(await broadcastApi.retarget(broadcastId, step, retargetName(broadcastName, t(RETARGET_KEYS[step]))));
     } catch (err) {
       setError(errorMessage(err, t));
     } finally {

@@ -134,7 +134,8 @@ export function BroadcastReviewPage() {
     };
   }, [id, t]);
 
-  const requested = search.get("at") ?? broadcast?.scheduled_at ?? null;
+  // From the editor: "?at=<iso>" or "?at=" for now; otherwise the time the broadcast is scheduled for, if any.
+  const requested = search.has("at") ? search.get("at") || null : (broadcast?.scheduled_at ?? null);
   const at = requested && new Date(requested).getTime() > Date.now() ? requested : null;
 
   async function send() {

@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { mockFetch, renderApp, sessionBody, shopConfig } from "../../test/utils";
 import type { Broadcast, BroadcastOptions, Estimate, Progress, Results } from "./api";
+import { retargetName } from "./BroadcastResults";
 
 type Routes = Parameters<typeof mockFetch>[0];
 
@@ -217,6 +218,7 @@ describe("Broadcasts", () => {
     await user.click(screen.getByTestId("compose-when-now"));
     await user.click(screen.getByTestId("compose-review"));
     await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("/broadcasts/12/review"));
+    expect(await screen.findByTestId("review-when")).toHaveTextContent("Send now");
     const post = calls.find((c) => c.method === "POST" && c.url === "/api/broadcasts/");
     expect(post?.body).toEqual({
       name: "Koleksi Lebaran",
@@ -230,7 +232,6 @@ describe("Broadcasts", () => {
       exclude_segments: [4],
       frequency_cap_hours: 24,
       attribution_days: 7,
-      scheduled_at: null,
     });
   });
 
@@ -238,7 +239,7 @@ describe("Broadcasts", () => {
     mockFetch(
       routes({
         "GET /api/broadcasts/12/": { body: broadcast() },
-        "PATCH /api/broadcasts/12/": { status: 400, body: { detail: "That segment belongs to nobody here.", field: "audience" } },
+        "PATCH /api/broadcasts/12/": { status: 400, body: { audience: ["That segment belongs to nobody here."] } },
       }),
     );
     const user = userEvent.setup();
@@ -401,6 +402,13 @@ describe("Broadcasts", () => {
     expect(link).toHaveTextContent('Segment "Koleksi Lebaran · Read but no reply" (520 contacts) in Segments');
     expect(link).toHaveAttribute("href", "/contacts/segments");
     expect(calls.find((c) => c.url === "/api/broadcasts/12/retarget/")?.body).toEqual({ step: "read_no_reply", name: "Koleksi Lebaran · Read but no reply" });
+  });
+
+  it("names a retargeting segment after its broadcast within the 80 characters a segment name may have", () => {
+    expect(retargetName("Koleksi Lebaran", "Read but no reply")).toBe("Koleksi Lebaran · Read but no reply");
+    const long = retargetName("Promo ".repeat(20), "Replied but no order");
+    expect(long).toHaveLength(80);
+    expect(long.endsWith("… · Replied but no order")).toBe(true);
   });
 
   it("speaks Indonesian by default", async () => {

@@ -1,5 +1,3 @@
-import { ApiError } from "../../api";
-import { errorMessage } from "../../components/errors";
 import { formatNumber } from "../../format";
 import { useI18n, type I18nValue, type TKey } from "../../i18n";
 import { useShop } from "../../session";
@@ -74,21 +72,4 @@ export function formatDuration(seconds: number | null | undefined, t: I18nValue[
 export function useNumber(): (value: number | string | null | undefined) => string {
   const { lang } = useI18n();
   return (value) => formatNumber(value ?? 0, lang);
-}
-
-/**
- * An error of the broadcast API as field errors plus alert text. The API names the field of a
- * refusal in `field` ({"detail", "field"}); DRF-style field errors are kept as they are.
- */
-export function broadcastErrors(err: unknown, t: I18nValue["t"]): { fields: Record<string, string[]>; alert: string | null } {
-  if (!(err instanceof ApiError)) return { fields: {}, alert: errorMessage(err, t) };
-  const data = err.data as { field?: unknown } | null;
-  const fields: Record<string, string[]> = {};
-  for (const [key, messages] of Object.entries(err.fieldErrors)) if (key !== "field") fields[key] = messages;
-  if (data && typeof data.field === "string" && data.field && err.detail) {
-    fields[data.field] = [err.detail];
-    return { fields, alert: null };
-  }
-  const hasFields = Object.keys(fields).length > 0;
-  return { fields, alert: err.detail ?? (hasFields ? null : errorMessage(err, t)) };
 }
