@@ -126,7 +126,8 @@ def record_statuses(statuses: list[dict], holds: dict[str, tuple[str, Decimal]] 
     if not rows:
         return 0
     with transaction.atomic():
-        inserted = _insert(terms.shop_id, list(rows.values()))
+        # In wamid order: concurrent batches sharing messages wait for each other instead of deadlocking.
+        inserted = _insert(terms.shop_id, [rows[wamid] for wamid in sorted(rows)])
         if inserted:
             _roll_up(terms.shop_id, terms.currency, inserted)
             if terms.prepaid:

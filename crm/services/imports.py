@@ -12,6 +12,9 @@ line ("same phone number as line N") and that line is skipped: the first row win
 merged silently. A phone number already in the shop updates that contact when `update_existing`
 is on (blank cells keep the stored value, labels are added, attributes merged), otherwise the line
 is reported as already existing.
+
+The plan's contact limit: new contacts import in file order while the plan has room; each line past it is
+reported with the limit and the plan that lifts it (updates of existing contacts still apply).
 """
 
 import csv
@@ -31,9 +34,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.plans import LimitReached, check_limit_here, plan_of
 from crm.models import AttributeDefinition, Contact, ContactImport, Label, TimelineEvent
 from crm.services import rollups
 from crm.services.contacts import _coerce, national_digits, normalise_phone
+from tenants.models import Shop
 from tenants.services.errors import ServiceError
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -429,12 +434,12 @@ class _Importer:
         """Creates and updates one chunk's contacts with a few statements; returns (created, updated, errors)."""
         existing = self._existing([row.phone for _line, row in rows if row.phone])
         errors: list[dict] = []
-        new: list[ParsedRow] = []
+        new: list[tuple[int, ParsedRow]] = []
         changed: dict[int, tuple[int, ParsedRow, bool]] = {}  # contact id: (line, row, consent changed)
         for line, row in rows:
             found = existing.get(row.phone) if row.phone else None
             if found is None:
-                new.append(row)
+                new.append((line, row))
             elif not self.job.update_existing:
                 who = f"{found[1] or found[2]} (#{found[0]})"
                 errors.append({"line": line, "reason": _("A contact with this phone number already exists: %(who)s.")
@@ -446,19 +451,39 @@ class _Importer:
             else:
                 consent_changed = row.opted_out is not None and row.opted_out != found[3]
                 changed[found[0]] = (line, row, consent_changed)
-        new_ids = self._insert(new)
+        creating, past_limit = self._within_contact_limit(new)
+        errors += past_limit
+        new_ids = self._insert(creating)
         self._update(changed)
-        pairs = list(zip(new_ids, new, strict=True)) + [(pk, row) for pk, (_line, row, _c) in changed.items()]
+        pairs = list(zip(new_ids, creating, strict=True)) + [(pk, row) for pk, (_line, row, _c) in changed.items()]
         self._link_labels(pairs)
         updated_summary = _("Updated from import %(file)s") % {"file": self.job.filename}
         events = [(pk, "created", self.reason, None) for pk in new_ids]
         events += [(pk, "updated", updated_summary, None) for pk in changed]
-        events += [(pk, "consent", self._consent_summary(True), True) for pk, row in zip(new_ids, new, strict=True)
+        events += [(pk, "consent", self._consent_summary(True), True) for pk, row in zip(new_ids, creating, strict=True)
                    if row.opted_out]  # fmt: skip
         events += [(pk, "consent", self._consent_summary(row.opted_out), row.opted_out)
                    for pk, (_line, row, consent) in changed.items() if consent]  # fmt: skip
         self._record(events)
-        return len(new), len(changed), errors
+        return len(creating), len(changed), errors
+
+    def _within_contact_limit(self, new: list[tuple[int, ParsedRow]]) -> tuple[list[ParsedRow], list[dict]]:
+        """The new contacts the plan has room for, in file order, and a refusal for each line past its limit.
+
+        The refusal names the limit and the plan that lifts it, so the shop knows why and what to do.
+        """
+        if not new:
+            return [], []
+        try:
+            check_limit_here("contact_limit", in_use=Contact.objects.count, adding=len(new))
+        except LimitReached as refusal:
+            shop = connection.tenant
+            if not isinstance(shop, Shop):
+                shop = Shop.objects.get(schema_name=connection.schema_name)
+            room = max(plan_of(shop).contact_limit - Contact.objects.count(), 0)
+            fits, past = new[:room], new[room:]
+            return [row for _line, row in fits], [{"line": line, "reason": refusal.message} for line, _row in past]
+        return [row for _line, row in new], []
 
     def _existing(self, phones: list[str]) -> dict[str, tuple]:
         """(id, name, phone, marketing_opt_out) by E.164, found by phone or by WhatsApp id."""

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import Workbook
 
+from billing.models import Plan
 from crm.models import AttributeDefinition, Contact, ContactImport, Label, Order, TimelineEvent
 from crm.services import imports
 from crm.tasks import run_contact_import
@@ -286,6 +287,25 @@ def test_a_re_delivered_job_resumes_after_its_last_committed_chunk(owner, shop_a
         assert Contact.objects.filter(phone_digits__startswith="8127100").count() == 5
     report = owner.get(f"/api/crm/imports/{body['id']}/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert (report["processed_rows"], report["created_count"], report["failed_count"]) == (5, 5, 0)
+
+
+def test_rows_past_the_plan_contact_limit_are_refused_line_by_line_and_the_rest_import(owner, shop_a, in_shop):
+    with in_shop(shop_a.shop):
+        limit = Contact.objects.count() + 2
+    Plan.objects.filter(code="growth").update(contact_limit=limit)  # shop A is on Growth
+    text = "name,phone\nRina,0812-3000-0001\nBudi,0812-3000-0002\nSiti,0812-3000-0003\nDewi,0812-3000-0004\n"
+    report = run(owner, shop_a, in_shop, csv_file(text))
+    assert (report["status"], report["created_count"], report["failed_count"]) == ("done", 2, 2)
+    # The cheapest public plan with more room (here Starter, whose 5,000 beat the lowered Growth limit).
+    refusal = f"Your Growth plan includes {limit} contacts. Upgrade to Starter in Settings > Billing for more."
+    assert report["errors"] == [{"line": 4, "reason": refusal}, {"line": 5, "reason": refusal}]
+    with in_shop(shop_a.shop):
+        assert set(
+            Contact.objects.filter(name__in=["Rina", "Budi", "Siti", "Dewi"]).values_list("name", flat=True)
+        ) == {
+            "Rina",
+            "Budi",
+        }
 
 
 def test_imports_belong_to_their_shop(owner, shop_b, in_shop):
