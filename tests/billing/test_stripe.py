@@ -6,16 +6,19 @@ on the stand-in, and only the signed webhook changes our database.
 
 import json
 import time
+from decimal import Decimal
 
 import pytest
 import stripe
 from django.test import Client
+from django.utils import translation
+from django_tenants.utils import tenant_context
 
-from billing import stripe_gateway
+from billing import metering, stripe_gateway, tasks, wallet
 from billing.models import BillingAccount, Plan, StripeEvent
 from tenants.models import Shop
 from tests.factories import create_shop
-from tests.support.servers import eventually, web_server
+from tests.support.servers import celery_worker, eventually, web_server
 from tests.support.stripe import TEST_KEY, fake_call, stripe_fake
 
 SECRET = "whsec_tests_billing"
@@ -147,3 +150,102 @@ def test_postpaid_usage_reaches_the_stripe_meter_once_and_reconciles(stripe_here
     call_command("billing_reconcile", f"{yesterday:%Y-%m}", stdout=out)
     line = next(line for line in out.getvalue().splitlines() if line.startswith(shop.slug))
     assert line.split()[-4:] == ["2238", "2238", "2238", "0"]
+
+
+def signed_post(event: dict, secret: str):
+    """Delivers a Stripe event to our endpoint in this process, signed as Stripe signs it."""
+    body = json.dumps(event)
+    timestamp = int(time.time())
+    signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body}", secret)
+    return Client(HTTP_HOST="localhost").post(
+        "/webhooks/stripe/",
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=f"t={timestamp},v1={signature}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "body"),
+    [
+        (None, "Pembayaran Warung CRM gagal", "Kami tidak dapat menagih kartu Anda"),
+        ("en", "Payment for Warung CRM failed", "We could not charge your card"),
+    ],
+)
+def test_the_past_due_email_is_written_in_the_shop_language(stripe_here, settings, mailoutbox, locale, subject, body):
+    shop, owner = create_shop()
+    if locale:
+        Shop.objects.filter(pk=shop.pk).update(locale=locale)
+    url = stripe_gateway.subscribe_checkout(
+        shop, Plan.objects.get(code="starter"), "http://example.test/settings/billing"
+    )
+    fake_call(stripe_here, "POST", f"/_fake/checkout_sessions/{session_id(url)}/complete", {})
+    account = eventually(lambda: BillingAccount.objects.filter(shop=shop, subscription_status="active").first())
+
+    # The failed renewal's webhook comes to this process (not the server), so its email lands in the outbox.
+    server = fake_call(stripe_here, "GET", "/_fake/config")["webhook_url"]
+    fake_call(stripe_here, "POST", "/_fake/config", {"webhook_url": ""})
+    try:
+        fake_call(stripe_here, "POST", f"/_fake/subscriptions/{account.stripe_subscription_id}/fail_payment", {})
+        failed = [
+            event
+            for event in fake_call(stripe_here, "GET", "/_fake/events?type=invoice.payment_failed")
+            if account.stripe_subscription_id in json.dumps(event)
+        ]
+        settings.STRIPE_WEBHOOK_SECRET = SECRET
+        with translation.override("en" if locale is None else "id"):  # not the language of the request
+            assert signed_post(failed[-1], SECRET).status_code == 200
+    finally:
+        fake_call(stripe_here, "POST", "/_fake/config", {"webhook_url": server})
+
+    assert BillingAccount.objects.get(pk=account.pk).subscription_status == "past_due"
+    assert [(m.to, m.subject) for m in mailoutbox] == [([owner.email], subject)]
+    assert body in mailoutbox[0].body
+
+
+def test_auto_recharge_charges_the_saved_card_once_however_many_spends_trigger_it(stripe_here):
+    shop, _owner = create_shop()
+    url = stripe_gateway.top_up_checkout(shop, 100_000, "http://example.test/settings/billing", save_card=True)
+    fake_call(stripe_here, "POST", f"/_fake/checkout_sessions/{session_id(url)}/complete", {})
+    assert eventually(
+        lambda: BillingAccount.objects.filter(shop=shop, balance=100_000).exclude(saved_payment_method="")
+    )
+    wallet.set_preferences(
+        shop.pk, monthly_cap=None, auto_recharge=True, auto_recharge_below=50_000, auto_recharge_amount=200_000
+    )
+    statuses = [
+        {"id": f"wamid.auto{n}", "status": "delivered", "timestamp": str(int(time.time())),
+         "recipient_id": "6281234567890",
+         "pricing": {"billable": True, "pricing_model": "PMP", "type": "regular", "category": "marketing"}}
+        for n in range(80)
+    ]  # fmt: skip
+    with tenant_context(shop):
+        metering.record_statuses(statuses)  # 80 x Rp813,78: Rp34.897,60 left, below Rp50.000; queues a recharge
+    left = Decimal("100000") - 80 * Decimal("813.78")
+    for _ in range(4):
+        tasks.auto_recharge.delay(shop.pk)  # more spends below the threshold, in parallel, before it is charged
+
+    stripe_env = {"STRIPE_API_BASE": stripe_here, "STRIPE_SECRET_KEY": TEST_KEY, "STRIPE_WEBHOOK_SECRET": SECRET}
+    with celery_worker("auto-recharge", queues="default", **stripe_env):  # 4 threads take the 5 tasks at once
+        account = eventually(lambda: BillingAccount.objects.filter(shop=shop, balance__gt=left).first())
+        assert account, BillingAccount.objects.get(shop=shop).auto_recharge_error
+        time.sleep(1)  # the other four tasks are done by now
+    charges = [
+        event["id"]
+        for event in fake_call(stripe_here, "GET", "/_fake/events?type=payment_intent.succeeded")
+        if event["data"]["object"]["metadata"].get("shop_id") == str(shop.pk)
+        and event["data"]["object"]["metadata"].get("auto") == "1"
+    ]
+    # Stripe's own word of the payment reaches our webhook as well.
+    assert eventually(
+        lambda: any(
+            d["event"] in charges and d["status"] == 200 for d in fake_call(stripe_here, "GET", "/_fake/deliveries")
+        )
+    )
+    assert len(charges) == 1
+    account.refresh_from_db()
+    assert account.balance == left + 200_000
+    assert list(account.entries.filter(kind="top_up").values_list("amount", flat=True).order_by("created_at")) == [
+        Decimal("100000.0000"),
+        Decimal("200000.0000"),
+    ]

@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 
 from billing import metering, wallet
 from billing.models import BillingAccount, Reservation
+from tenants.models import Shop
 from tests.factories import create_shop
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +92,31 @@ def test_a_broadcast_holds_its_estimate_once_and_each_message_frees_its_share_ex
         Decimal("-813.7800"),
         Decimal("-813.7800"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "body"),
+    [
+        (
+            None,
+            "Pengeluaran WhatsApp mencapai 100% dari batas Anda",
+            "telah memakai Rp814 dari batas WhatsApp bulanan Rp800",
+        ),
+        ("en", "WhatsApp spending at 100% of your cap", "has spent Rp814 of its Rp800 monthly WhatsApp cap"),
+    ],
+)
+def test_the_cap_alert_is_written_in_the_shop_language_indonesian_unless_it_chose_another(locale, subject, body):
+    shop, owner = create_shop()
+    if locale:
+        Shop.objects.filter(pk=shop.pk).update(locale=locale)
+    wallet.credit_top_up(shop.pk, 100_000, "pi:language")
+    wallet.set_preferences(
+        shop.pk, monthly_cap=Decimal("800"), auto_recharge=False, auto_recharge_below=0, auto_recharge_amount=0
+    )
+    now = str(int(dt.datetime.now(dt.UTC).timestamp()))
+    with tenant_context(shop), translation.override("en"):  # whatever language the worker happens to run in
+        metering.record_statuses([{**delivered("wamid.lang"), "timestamp": now}])
+        wallet.after_spend(shop.pk)
+
+    assert [(m.to, m.subject) for m in mail.outbox] == [([owner.email], subject)]
+    assert body in mail.outbox[0].body
