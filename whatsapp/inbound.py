@@ -112,19 +112,22 @@ def customers(intake: WebhookIntake) -> dict[tuple, Contact]:
     return found
 
 
-def process(intake: WebhookIntake, contacts: dict[tuple, Contact] | None = None) -> list[Message]:
-    """Applies one intake row; returns the inbound messages that are new (for auto-replies).
+def process(rows: list[WebhookIntake], contacts: dict[tuple, Contact] | None = None) -> list[Message]:
+    """Applies intake rows: their messages in order, then all their statuses in one batch. Returns the inbound
+    messages that are new (for auto-replies).
 
-    `contacts` are the row's customers from `customers()`; any missing is upserted here.
+    `contacts` are the rows' customers from `customers()`; any missing is upserted here.
     """
     new_messages: list[Message] = []
-    for value, profiles, messages in _my_changes(intake):
-        for message in messages:
-            created = _inbound(message, profiles, contacts or {})
-            if created is not None:
-                new_messages.append(created)
-        if value.get("statuses"):
-            apply_statuses(value["statuses"])
+    statuses: list[dict] = []
+    for intake in rows:
+        for value, profiles, messages in _my_changes(intake):
+            for message in messages:
+                created = _inbound(message, profiles, contacts or {})
+                if created is not None:
+                    new_messages.append(created)
+            statuses += value.get("statuses") or []
+    apply_statuses(statuses)
     return new_messages
 
 
@@ -171,8 +174,9 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> M
 
 
 def apply_statuses(statuses: list[dict]) -> None:
-    """All status dicts of one webhook change: each (wamid, status) is recorded once, in one statement, and
-    only the newly recorded ones move their messages forward (never back)."""
+    """A batch of status dicts (one webhook change, or several webhooks of the shop): each (wamid, status) is
+    recorded once, in one statement, and the newly recorded ones move their messages forward (never back),
+    all messages in one more statement."""
     rows = {}
     for status in statuses:
         wamid, name = status.get("id"), status.get("status")
@@ -180,72 +184,112 @@ def apply_statuses(statuses: list[dict]) -> None:
             rows.setdefault((wamid, name), status)
     if not rows:
         return
+    keys = sorted(rows)  # one lock order for every batch: concurrent batches wait, never deadlock
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {StatusEvent._meta.db_table} (wamid, status, occurred_at, payload) "
             "SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::jsonb[]) "
             "ON CONFLICT (wamid, status) DO NOTHING RETURNING wamid, status",
             [
-                [wamid for wamid, _ in rows],
-                [name for _, name in rows],
-                [from_unix(status.get("timestamp")) for status in rows.values()],
-                [json.dumps(status) for status in rows.values()],
+                [wamid for wamid, _ in keys],
+                [name for _, name in keys],
+                [from_unix(rows[key].get("timestamp")) for key in keys],
+                [json.dumps(rows[key]) for key in keys],
             ],
         )
-        recorded = cursor.fetchall()
-    order = {key: n for n, key in enumerate(rows)}  # as WhatsApp listed them
-    for key in sorted((tuple(row) for row in recorded), key=order.__getitem__):
-        apply_status_to_message(*key, rows[key])
+        recorded = [rows[tuple(key)] for key in cursor.fetchall()]
+    for status in recorded:
+        if status["status"] == "failed":
+            _mark_recipient(status)
+    move_messages(recorded)
     # Billing: delivered/read statuses carry Meta's price (the ledger dedupes by wamid); a failed send
     # gives back the balance it held.
-    holds = broadcast_tracking.apply_statuses(list(rows.values()))
-    metering.record_statuses(list(rows.values()), holds=holds)
-    failed = [wamid for wamid, name in recorded if name == "failed"]
+    broadcast_tracking.apply_statuses(list(rows.values()))
+    metering.record_statuses(list(rows.values()))
+    failed = [status["id"] for status in recorded if status["status"] == "failed"]
     if failed:
         shop_id = metering.current_terms().shop_id
         for wamid in failed:
             wallet.release(shop_id, wamid=wamid)
 
 
-def apply_status_to_message(wamid: str, name: str, status: dict) -> bool:
-    changes = {"status": name, "status_changed_at": timezone.now()}
-    if name == "failed":
-        error = (status.get("errors") or [{}])[0]
-        code = error.get("code")
-        changes.update(
-            error_code=code,
-            error_reason=str(meaning(code, message=error.get("message") or error.get("title") or "").reason)[:300],
-        )
-        recipient = status.get("recipient_id")
-        if code == 131050 and recipient:
-            contact = Contact.objects.filter(wa_id=recipient).first()
-            if contact:
-                opt_out_of_marketing(contact, "WhatsApp error 131050")
-        if code == 131026 and recipient:
-            mark_undeliverable(recipient)
-    assignments = ", ".join(f"{column} = %s" for column in changes)
+# Where each status leads when several of one message come together: the furthest wins. A message that
+# failed can still have been read (Meta never says so in that order), so read outranks failed.
+STATUS_RANK = {"sent": 1, "delivered": 2, "failed": 3, "read": 4}
+
+
+def _failure(status: dict) -> tuple[int | None, str]:
+    """Meta's error code of a failed status and its plain-language reason."""
+    error = (status.get("errors") or [{}])[0]
+    try:
+        code = int(error.get("code"))
+    except (TypeError, ValueError):
+        code = None
+    return code, str(meaning(code, message=error.get("message") or error.get("title") or "").reason)[:300]
+
+
+def _mark_recipient(status: dict) -> None:
+    """What a failure says about the customer: 131050 stopped marketing, 131026 cannot receive WhatsApp."""
+    code = _failure(status)[0]
+    recipient = status.get("recipient_id")
+    if code == 131050 and recipient:
+        contact = Contact.objects.filter(wa_id=recipient).first()
+        if contact:
+            opt_out_of_marketing(contact, "WhatsApp error 131050")
+    if code == 131026 and recipient:
+        mark_undeliverable(recipient)
+
+
+def move_messages(statuses: list[dict]) -> None:
+    """Moves the messages the statuses are about forward, in one UPDATE; a status never moves one back.
+
+    Several statuses of one message apply as their furthest would alone, which is where applying them one by
+    one in any order ends (read-before-delivered ends as read). Each moved message is announced to the live
+    inbox; a failed one carries Meta's reason and is copied for the operator.
+    """
+    furthest: dict[str, dict] = {}
+    for status in statuses:
+        known = furthest.get(status["id"])
+        if known is None or STATUS_RANK[status["status"]] > STATUS_RANK[known["status"]]:
+            furthest[status["id"]] = status
+    if not furthest:
+        return
+    wamids = sorted(furthest)
+    codes, reasons = [], []
+    for wamid in wamids:
+        code, reason = _failure(furthest[wamid]) if furthest[wamid]["status"] == "failed" else (None, "")
+        codes.append(code)
+        reasons.append(reason)
     with connection.cursor() as cursor:
-        # One statement moves the message forward and says which one it was (for the live inbox).
         cursor.execute(
-            f"UPDATE {Message._meta.db_table} SET {assignments} "
-            "WHERE wamid = %s AND status = ANY(%s) RETURNING id, conversation_id",
-            [*changes.values(), wamid, LOWER_STATUSES[name]],
+            f"UPDATE {Message._meta.db_table} AS message SET status = moved.status, status_changed_at = %s, "
+            "error_code = CASE WHEN moved.status = 'failed' THEN moved.code ELSE message.error_code END, "
+            "error_reason = CASE WHEN moved.status = 'failed' THEN moved.reason ELSE message.error_reason END "
+            "FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::text[]) "
+            "AS moved(wamid, status, lower, code, reason) "
+            "WHERE message.wamid = moved.wamid AND message.status = ANY(string_to_array(moved.lower, ',')) "
+            "RETURNING message.id, message.conversation_id, message.status, message.error_code, message.error_reason",
+            [
+                timezone.now(),
+                wamids,
+                [furthest[wamid]["status"] for wamid in wamids],
+                [",".join(LOWER_STATUSES[furthest[wamid]["status"]]) for wamid in wamids],
+                codes,
+                reasons,
+            ],
         )
-        moved = cursor.fetchone()
-    if moved is None:
-        return False
-    message_id, conversation_id = moved
-    if name == "failed":
-        record_failure(message_id, changes["error_code"], changes["error_reason"])
-    transaction.on_commit(
-        lambda: live.publish(
-            "message.updated", {"conversation_id": conversation_id, "message_id": message_id, "status": name}
-        )
-    )
-    return True
+        moved = cursor.fetchall()
+    for message_id, _conversation_id, name, code, reason in moved:
+        if name == "failed":
+            record_failure(message_id, code, reason)
+    events = [
+        ("message.updated", {"conversation_id": conversation_id, "message_id": message_id, "status": name})
+        for message_id, conversation_id, name, _code, _reason in moved
+    ]
+    if events:
+        transaction.on_commit(lambda: live.publish_many(events))
 
 
 def replay_status_events(message: Message) -> None:
-    """Statuses that arrived before we learnt the message's wamid, applied in order."""
-    for event in StatusEvent.objects.filter(wamid=message.wamid).order_by("occurred_at", "id"):
-        apply_status_to_message(event.wamid, event.status, event.payload)
+    """Statuses that arrived before we learnt the message's wamid, applied now."""
+    move_messages(list(StatusEvent.objects.filter(wamid=message.wamid).values_list("payload", flat=True)))

@@ -20,3 +20,14 @@ def publish(event: str, data: dict) -> None:
         redis_client().publish(channel_name(connection.schema_name), json.dumps({"event": event, "data": data}))
     except Exception:
         logger.warning("live event %s not published", event)
+
+
+def publish_many(events: list[tuple[str, dict]]) -> None:
+    """Several events in one round trip to Redis (a batch of statuses moves many messages at once)."""
+    try:
+        with redis_client().pipeline(transaction=False) as pipe:
+            for event, data in events:
+                pipe.publish(channel_name(connection.schema_name), json.dumps({"event": event, "data": data}))
+            pipe.execute()
+    except Exception:
+        logger.warning("%d live events not published", len(events))

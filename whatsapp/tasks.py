@@ -4,12 +4,13 @@ import logging
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from config.celery import app
 from tenants.models import Shop
-from whatsapp.channel.intake import INTERACTIVE_QUEUE, queue_processing
+from whatsapp.channel.intake import INTERACTIVE_QUEUE, batch_started, queue_processing
 from whatsapp.channel.models import WebhookIntake
 
 from . import auto_reply, inbound, outbound
@@ -18,25 +19,72 @@ from .models import Message
 logger = logging.getLogger(__name__)
 
 
+# Rows per transaction. A customer's row is answered once its batch commits, and the replies go out one after
+# another, so those batches stay small; statuses are applied in a few set-based statements whatever their number.
+BATCH_ROWS = {True: 8, False: 200}
+
+
 @app.task(bind=True, acks_late=True, max_retries=8)
 def process_intake(self, intake_id: int) -> int:
-    """Applies one stored webhook and decides its auto-replies in one transaction, then sends them. Idempotent."""
-    replies: list[int] = []
+    """Applies the shop's pending intake rows of this row's kind (customer messages, or statuses only), oldest
+    first, a batch per transaction; decides the auto-replies in it and sends them once it commits. Returns the
+    number of new customer messages. Idempotent: a row is claimed under lock and processed once.
+
+    Under load the rows of many webhooks share one task and one transaction (see intake.queue_processing),
+    which is what lets two cores keep up with a busy shop.
+    """
     intake = WebhookIntake.objects.select_related("shop").filter(pk=intake_id).first()
-    if intake is None or intake.status != WebhookIntake.Status.PENDING:
-        return 0  # done already
-    if intake.shop.schema_name != connection.schema_name:
-        raise RuntimeError(f"intake {intake_id} belongs to {intake.shop.schema_name}, not {connection.schema_name}")
-    if intake.shop.is_suspended:
+    if intake is None or intake.shop is None:
+        return 0
+    shop, customer_waiting = intake.shop, intake.carries_messages
+    if shop.schema_name != connection.schema_name:
+        raise RuntimeError(f"intake {intake_id} belongs to {shop.schema_name}, not {connection.schema_name}")
+    if shop.is_suspended:
         return 0  # kept pending; processed after reactivation
-    contacts = inbound.customers(intake)  # committed apart: see there
+    batch_started(shop.schema_name, customer_waiting=customer_waiting)
+    pending = WebhookIntake.objects.filter(
+        shop=shop, carries_messages=customer_waiting, status=WebhookIntake.Status.PENDING
+    ).order_by("pk")
+    handled = 0
+    while True:
+        rows = list(pending.only("pk", "body", "phone_number_ids")[: BATCH_ROWS[customer_waiting]])
+        if not rows:
+            return handled
+        try:
+            new_messages, claimed = _process_batch(rows)
+        except Exception:
+            # One row that cannot be applied must not hold back the others: each in a transaction of its own.
+            logger.exception("intake batch %s failed; processing its rows one by one", [row.pk for row in rows])
+            for row in rows:
+                try:
+                    handled += _process_batch([row])[0]
+                except Exception:
+                    logger.exception("intake %s failed; left pending for the sweeper", row.pk)
+            return handled
+        handled += new_messages
+        if claimed < BATCH_ROWS[customer_waiting]:
+            return handled  # all there was, or the rest is another worker's
+
+
+def _process_batch(rows: list[WebhookIntake]) -> tuple[int, int]:
+    """The rows not taken by another worker, in one transaction; then their auto-replies are sent.
+    Returns (new customer messages, rows claimed)."""
+    contacts = {}
+    for row in rows:
+        contacts |= inbound.customers(row)  # committed apart: see there
+    replies: list[int] = []
     with transaction.atomic():
-        pending = WebhookIntake.objects.filter(pk=intake_id, status=WebhookIntake.Status.PENDING)
-        if not list(pending.select_for_update(skip_locked=True).values_list("pk", flat=True)):
-            return 0  # another worker holds it, or has just done it
-        new_messages = inbound.process(intake, contacts)
-        WebhookIntake.objects.filter(pk=intake.pk).update(
-            status=WebhookIntake.Status.PROCESSED, processed_at=timezone.now(), attempts=intake.attempts + 1
+        claimed = set(
+            WebhookIntake.objects.filter(pk__in=[row.pk for row in rows], status=WebhookIntake.Status.PENDING)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        mine = [row for row in rows if row.pk in claimed]
+        if not mine:
+            return 0, 0  # other workers hold them, or have just done them
+        new_messages = inbound.process(mine, contacts)
+        WebhookIntake.objects.filter(pk__in=claimed).update(
+            status=WebhookIntake.Status.PROCESSED, processed_at=timezone.now(), attempts=F("attempts") + 1
         )
         for message in new_messages:
             reply = _auto_reply(message)
@@ -45,7 +93,7 @@ def process_intake(self, intake_id: int) -> int:
     for reply_id in replies:
         # Sent right here rather than through another queue hop: the customer is waiting.
         _deliver_now(reply_id)
-    return len(new_messages)
+    return len(new_messages), len(mine)
 
 
 def _auto_reply(message):
@@ -83,11 +131,11 @@ def requeue_stale_intake(older_than_seconds: int = 20) -> int:
     stale = (
         WebhookIntake.objects.filter(status=WebhookIntake.Status.PENDING, received_at__lt=cutoff)
         .exclude(shop__status=Shop.Status.SUSPENDED)
-        .values_list("pk", "shop__schema_name")[:5000]
+        .values_list("pk", "shop__schema_name", "carries_messages")[:5000]
     )
     count = 0
-    for intake_id, schema_name in stale:
-        queue_processing(intake_id, schema_name, customer_waiting=True)
+    for intake_id, schema_name, customer_waiting in stale:
+        queue_processing(intake_id, schema_name, customer_waiting=customer_waiting)
         count += 1
     connected = Shop.objects.shops().exclude(status=Shop.Status.SUSPENDED).filter(whatsapp_accounts__isnull=False)
     for shop in connected.distinct().only("schema_name"):

@@ -106,6 +106,25 @@ def test_webhooks_that_arrive_while_redis_is_down_are_processed_once_it_is_back(
     assert len(stack.messages(text="pesan saat redis mati")) == 1
 
 
+def test_a_burst_of_customers_is_answered_once_each(stack):
+    """Under load the webhooks of many customers share processing tasks and transactions; every customer still
+    gets exactly one reply and every webhook, with the status ticks of the replies, is processed."""
+    customers = [f"6281244{n:05d}" for n in range(30)]
+    since = timezone.now()
+    for wa_id in customers:
+        stack.say(wa_id, "kak harga gamis?")
+
+    def replies() -> list[int]:
+        return [sum(m["direction"] == "in" for m in stack.phone(wa_id)) for wa_id in customers]
+
+    assert eventually(lambda: all(replies()), timeout=30), replies()
+    intake = WebhookIntake.objects.filter(shop=stack.world.shop, received_at__gte=since)
+    assert eventually(lambda: not intake.filter(status="pending").exists(), timeout=30)
+    assert replies() == [1] * len(customers)
+    assert eventually(lambda: len(stack.messages(automated=True, conversation__contact__wa_id__in=customers,
+                                                 status="read")) == len(customers), timeout=30)  # fmt: skip
+
+
 def test_the_web_servers_intake_refuses_what_the_django_view_refuses(stack):
     """Under gunicorn the POSTs skip Django's middleware (whatsapp/channel/wsgi.py); the rules stay the same."""
     from tests.whatsapp import webhooks

@@ -1,11 +1,18 @@
 """Processing stored webhooks: duplicates once, statuses forward only, each shop its own data."""
 
+import json
+import time
+
 import pytest
 
+from config.redis import redis_client
 from crm.models import Contact
 from tests.whatsapp import webhooks
-from whatsapp.channel.models import DeliveryFailure, WhatsAppAccount
+from whatsapp import live
+from whatsapp.channel.models import DeliveryFailure, WebhookIntake, WhatsAppAccount
+from whatsapp.inbound import replay_status_events
 from whatsapp.models import Conversation, Message
+from whatsapp.tasks import process_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +30,7 @@ def test_the_same_message_delivered_five_times_is_stored_once(portal, wa_a, proc
         assert contact.last_inbound_at is not None
 
 
-def outbound_message(world, in_schema, wamid: str, wa_id: str = "6281211110002") -> Message:
+def outbound_message(world, in_schema, wamid: str | None, wa_id: str = "6281211110002") -> Message:
     with in_schema(world):
         contact = Contact.objects.create(wa_id=wa_id, phone=f"+{wa_id}")
         conversation = Conversation.objects.create(contact=contact)
@@ -150,3 +157,105 @@ def test_every_inbound_type_is_stored_with_its_payload(portal, wa_a, process, in
         assert stored["image"].media_id == "media-1" and stored["image"].text == "yang ini"
         assert stored["interactive"].text == "Lihat katalog"
         assert stored["order"].payload["order"]["product_items"][0]["quantity"] == 2
+
+
+def statuses_webhook(phone_number_id: str, *statuses: tuple[str, str, str], errors: list | None = None) -> dict:
+    """One webhook carrying several statuses, (wamid, status, recipient) each, in the order given."""
+    items = []
+    for message_id, name, recipient in statuses:
+        item = {"id": message_id, "status": name, "timestamp": str(int(time.time())), "recipient_id": recipient}
+        if name == "failed":
+            item["errors"] = errors
+        items.append(item)
+    return webhooks.envelope(phone_number_id, {"statuses": items})
+
+
+def live_events(schema_name: str):
+    """The live inbox's Redis channel of a shop, subscribed before anything is published."""
+    subscription = redis_client().pubsub(ignore_subscribe_messages=True)
+    subscription.subscribe(live.channel_name(schema_name))
+    subscription.get_message(timeout=1)  # the subscription's confirmation
+
+    def received() -> list[dict]:
+        events = []
+        while (event := subscription.get_message(timeout=0.5)) is not None:
+            events.append(json.loads(event["data"]))
+        return events
+
+    return received
+
+
+def test_a_batch_of_statuses_moves_each_message_once_to_its_furthest_status(
+    portal, wa_a, process, in_schema, django_capture_on_commit_callbacks
+):
+    ids = {name: webhooks.wamid() for name in ("shuffled", "sent_then_delivered", "opted_out", "already_read")}
+    messages = {name: outbound_message(wa_a, in_schema, wamid, wa_id=f"628127777{n}")
+                for n, (name, wamid) in enumerate(ids.items())}  # fmt: skip
+    with in_schema(wa_a):
+        Message.objects.filter(pk=messages["already_read"].pk).update(status="read")
+    events = live_events(wa_a.shop.schema_name)
+    opted_out = [{"code": 131050, "title": "User has stopped marketing messages"}]
+    webhooks.post(portal, statuses_webhook(wa_a.number, (ids["shuffled"], "read", "6281277770"),
+                                           (ids["sent_then_delivered"], "sent", "6281277771"),
+                                           (ids["shuffled"], "sent", "6281277770"),
+                                           (ids["opted_out"], "failed", "6281277772"),
+                                           (ids["shuffled"], "delivered", "6281277770"),
+                                           (ids["already_read"], "failed", "6281277773"), errors=opted_out),
+                  wa_a.secret)  # fmt: skip
+    webhooks.post(portal, webhooks.status(wa_a.number, ids["sent_then_delivered"], "delivered", "6281277771"),
+                  wa_a.secret)  # fmt: skip
+    with in_schema(wa_a), django_capture_on_commit_callbacks(execute=True):  # the inbox hears once it commits
+        process(wa_a)
+
+    with in_schema(wa_a):
+        now = {name: Message.objects.get(pk=message.pk) for name, message in messages.items()}
+        assert {name: message.status for name, message in now.items()} == {
+            "shuffled": "read", "sent_then_delivered": "delivered", "opted_out": "failed", "already_read": "read",
+        }  # fmt: skip
+        assert now["opted_out"].error_code == 131050 and now["opted_out"].error_reason
+        assert now["already_read"].error_code is None
+        assert Contact.objects.get(wa_id="6281277772").marketing_opt_out
+    assert list(DeliveryFailure.objects.filter(shop=wa_a.shop).values_list("message_id", flat=True)) == [
+        messages["opted_out"].pk
+    ]
+    ticks = {(e["data"]["message_id"], e["data"]["status"]) for e in events() if e["event"] == "message.updated"}
+    assert ticks == {(messages["shuffled"].pk, "read"), (messages["sent_then_delivered"].pk, "delivered"),
+                     (messages["opted_out"].pk, "failed")}  # fmt: skip
+
+
+def test_statuses_that_arrive_before_the_send_completes_apply_once_it_does(portal, wa_a, process, in_schema):
+    message = outbound_message(wa_a, in_schema, None, wa_id="6281288880001")
+    with in_schema(wa_a):
+        Message.objects.filter(pk=message.pk).update(status="pending")
+    early = webhooks.wamid()
+    webhooks.post(portal, statuses_webhook(wa_a.number, (early, "delivered", "6281288880001"),
+                                           (early, "sent", "6281288880001")), wa_a.secret)  # fmt: skip
+    process(wa_a)
+    with in_schema(wa_a):
+        assert Message.objects.get(pk=message.pk).status == "pending"  # its wamid is not known yet
+        Message.objects.filter(pk=message.pk).update(wamid=early, status="accepted")  # what the Graph call returns
+        message.refresh_from_db()
+        replay_status_events(message)
+        assert Message.objects.get(pk=message.pk).status == "delivered"
+
+
+def test_one_task_takes_every_pending_row_of_its_kind(portal, wa_a, in_schema):
+    """Under load one processing task applies many webhooks in one transaction; statuses and customers' messages
+    stay apart (the latter have workers of their own)."""
+    message = outbound_message(wa_a, in_schema, webhooks.wamid(), wa_id="6281299990001")
+    for name in ("sent", "delivered", "read"):
+        webhooks.post(portal, webhooks.status(wa_a.number, message.wamid, name, "6281299990001"), wa_a.secret)
+    for n in range(2):
+        webhooks.post(portal, webhooks.inbound_text(wa_a.number, f"628129999100{n}", "ada?"), wa_a.secret)
+    pending = WebhookIntake.objects.filter(shop=wa_a.shop, status="pending").order_by("pk")
+    status_rows = list(pending.filter(carries_messages=False).values_list("pk", flat=True))
+    message_rows = list(pending.filter(carries_messages=True).values_list("pk", flat=True))
+    assert (len(status_rows), len(message_rows)) == (3, 2)
+
+    with in_schema(wa_a):
+        assert process_intake(status_rows[-1]) == 0
+        assert Message.objects.get(pk=message.pk).status == "read"
+    assert set(pending.values_list("pk", flat=True)) == set(message_rows)
+    with in_schema(wa_a):
+        assert process_intake(message_rows[0]) == 2
+    assert not pending.exists()

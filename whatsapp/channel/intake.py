@@ -115,14 +115,15 @@ def accept(raw: bytes, signature: str | None) -> list[WebhookIntake]:
     by_shop: dict[int, list[str]] = {}
     for pid, route in routes.items():
         by_shop.setdefault(route.shop_id, []).append(pid)
+    has_messages = carries_messages(payload)
     rows = [
-        WebhookIntake(shop_id=shop_id, phone_number_ids=sorted(pids), body=raw) for shop_id, pids in by_shop.items()
+        WebhookIntake(shop_id=shop_id, phone_number_ids=sorted(pids), body=raw, carries_messages=has_messages)
+        for shop_id, pids in by_shop.items()
     ]
     unknown = sorted(ids - routes.keys())
     if unknown:
         # Answered 200 so Meta stops retrying; kept for the operator to see.
         rows.append(WebhookIntake(phone_number_ids=unknown, body=raw, status=WebhookIntake.Status.QUARANTINED))
-    has_messages = carries_messages(payload)
     schemas = {route.shop_id: route.schema_name for route in routes.values()}
     if len(rows) == 1:
         rows[0].pk = _insert_one(rows[0])  # the usual case: one statement in autocommit
@@ -142,9 +143,9 @@ def _insert_one(row: WebhookIntake) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {WebhookIntake._meta.db_table} "
-            "(received_at, shop_id, phone_number_ids, body, status, attempts, last_error) "
-            "VALUES (%s, %s, %s, %s, %s, 0, '') RETURNING id",
-            [timezone.now(), row.shop_id, json.dumps(row.phone_number_ids), row.body, row.status],
+            "(received_at, shop_id, phone_number_ids, body, status, carries_messages, attempts, last_error) "
+            "VALUES (%s, %s, %s, %s, %s, %s, 0, '') RETURNING id",
+            [timezone.now(), row.shop_id, json.dumps(row.phone_number_ids), row.body, row.status, row.carries_messages],
         )
         return cursor.fetchone()[0]
 
@@ -163,25 +164,43 @@ def render(status: int, error: str) -> tuple[int, str, bytes]:
 
 
 INTERACTIVE_QUEUE = "interactive"
+# How long a queued processing task stands for the rows that arrive after it (should it be lost, the sweeper
+# takes its rows once this has passed).
+QUEUED_MARK_SECONDS = 10
 
 
 def queue_processing(intake_id: int, schema_name: str, *, customer_waiting: bool) -> None:
-    """Queues processing in the shop's schema; if Redis is down, the sweeper re-queues the row later.
+    """Queues processing in the shop's schema, unless a task of the same kind is queued for the shop already
+    and has not started: that task takes this row too (see `batch_started`). If Redis is down, the sweeper
+    re-queues the row later.
 
     A customer's message goes to the `interactive` queue (served by its own workers, so an
     auto-reply never waits behind the three status updates every sent message brings back).
     """
     from whatsapp.tasks import process_intake
 
+    queue = INTERACTIVE_QUEUE if customer_waiting else "default"
     try:
+        if not redis_client().set(_queued_mark(schema_name, queue), intake_id, nx=True, ex=QUEUED_MARK_SECONDS):
+            return
         # The schema header tenant-schemas-celery reads, given directly: no schema switch on the request path.
-        process_intake.apply_async(
-            (intake_id,),
-            queue=INTERACTIVE_QUEUE if customer_waiting else "default",
-            headers={"_schema_name": schema_name},
-        )
+        process_intake.apply_async((intake_id,), queue=queue, headers={"_schema_name": schema_name})
     except Exception:
         logger.warning("could not queue intake %s; the sweeper will", intake_id)
+
+
+def batch_started(schema_name: str, *, customer_waiting: bool) -> None:
+    """Called by a processing task before it reads the pending rows: a row stored from now on queues a task
+    of its own, and every row stored before is among those this task reads."""
+    queue = INTERACTIVE_QUEUE if customer_waiting else "default"
+    try:
+        redis_client().delete(_queued_mark(schema_name, queue))
+    except Exception:
+        logger.warning("queued mark of %s not cleared; the next rows wait for the sweeper", schema_name)
+
+
+def _queued_mark(schema_name: str, queue: str) -> str:
+    return f"warung:intake-queued:{schema_name}:{queue}"
 
 
 def verify_subscription(mode: str | None, token: str | None) -> bool:

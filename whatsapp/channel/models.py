@@ -48,6 +48,8 @@ class WebhookIntake(models.Model):
     phone_number_ids = models.JSONField(default=list)
     body = models.BinaryField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # A customer wrote (rather than statuses only): processed apart, on the `interactive` queue.
+    carries_messages = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -55,6 +57,12 @@ class WebhookIntake(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["received_at"], name="intake_pending_idx", condition=models.Q(status="pending")),
+            # A processing task takes the oldest pending rows of one shop and kind.
+            models.Index(
+                fields=["shop", "carries_messages", "id"],
+                name="intake_pending_batch_idx",
+                condition=models.Q(status="pending"),
+            ),
         ]
 
     def __str__(self) -> str:
