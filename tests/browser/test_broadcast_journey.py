@@ -1,0 +1,145 @@
+"""A promotion from the dashboard, in a real browser, with the real web server, Celery workers (the broadcasts
+queue included) and the WhatsApp simulator: compose it for a segment, see its cost, send it, watch the progress
+bar finish, open the funnel and turn a step of it into a segment for the next promotion."""
+
+import re
+
+import pytest
+from django_tenants.utils import schema_context
+from playwright.sync_api import expect
+
+from crm.models import Contact, Segment
+from tests.factories import PASSWORD
+from tests.support.servers import celery_worker, eventually, sim_call, simulator, web_server
+from whatsapp.broadcasts.models import Recipient
+from whatsapp.channel.services import connect
+from whatsapp.models import MessageTemplate
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db]
+
+NUMBER, SECRET, TOKEN, WABA = "106540000000888", "app-secret-promo", "token-promo", "WABA-PROMO"
+BODY = "Halo {{1}}, koleksi Lebaran sudah datang! Diskon {{2}} khusus minggu ini."
+LOYAL = [("Rina", "6281377700001"), ("Sari", "6281377700002"), ("", "6281377700003"), ("Dewi", "6281377700004")]
+
+
+@pytest.fixture(scope="module")
+def promo(committed):
+    """A shop with a connected number, an approved marketing template, four loyal customers in a segment (one
+    without a name) and one customer outside it; the simulator, gunicorn and a worker on every queue."""
+    from tests.conftest import ShopWorld
+
+    world = ShopWorld("promo")
+    with schema_context(world.shop.schema_name):
+        connect(world.shop, world.owner.pk, phone_number_id=NUMBER, waba_id=WABA,
+                display_phone_number="6281100000888", access_token=TOKEN, app_secret=SECRET)  # fmt: skip
+        MessageTemplate.objects.create(name="promo_lebaran", language="id", category="MARKETING", status="APPROVED",
+                                       body_text=BODY, parameter_count=2,
+                                       components=[{"type": "BODY", "text": BODY}])  # fmt: skip
+        for name, wa_id in LOYAL:
+            Contact.objects.create(name=name, wa_id=wa_id, phone=f"+{wa_id}", city="Bandung")
+        Contact.objects.create(name="Budi", wa_id="6281377700009", phone="+6281377700009", city="Garut")
+        world.segment = Segment.objects.create(
+            name="Pelanggan Bandung", rules={"op": "and", "rules": [{"field": "city", "operator": "is", "value": "Bandung"}]}
+        )
+    with simulator(sent_ms="30", delivered_ms="60", read_ms="120") as sim:
+        graph = {"WHATSAPP_GRAPH_BASE_URL": sim}
+        with web_server(**graph) as web, celery_worker(queues="interactive,default,broadcasts", **graph):
+            sim_call(sim, "POST", "/_sim/numbers", {
+                "phone_number_id": NUMBER, "waba_id": WABA, "display_phone_number": "6281100000888",
+                "verified_name": "Butik promo", "access_token": TOKEN, "app_secret": SECRET,
+                "callback_url": f"{web}/webhooks/whatsapp/", "throughput_mps": 80,
+            })  # fmt: skip
+            sim_call(sim, "POST", "/_sim/templates", {"waba_id": WABA, "name": "promo_lebaran", "language": "id",
+                                                      "category": "MARKETING", "body_text": BODY})  # fmt: skip
+            world.sim, world.web = sim, web
+            yield world
+
+
+def phone(sim: str, wa_id: str) -> list[dict]:
+    return sim_call(sim, "GET", f"/_sim/customers/{wa_id}/messages?phone_number_id={NUMBER}")
+
+
+def test_owner_sends_a_promotion_to_a_segment_and_retargets_from_its_funnel(browser, promo, screenshots):
+    port = promo.web.rsplit(":", 1)[1]
+    base = f"http://{promo.host}:{port}"
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base}/login")
+    page.get_by_test_id("lang-switch").select_option("en")
+    page.fill("#email", promo.owner.email)
+    page.fill("#password", PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(r"/inbox"))
+
+    # 1. Compose: template, its two variables (a first name with a fallback, a fixed text), the segment.
+    page.goto(f"{base}/broadcasts")
+    page.get_by_test_id("broadcast-new").click()
+    page.get_by_test_id("compose-name").fill("Koleksi Lebaran")
+    page.get_by_test_id("compose-template").select_option(label="promo_lebaran (id)")
+    page.get_by_test_id("variable-value-1").select_option("first_name")
+    page.get_by_test_id("variable-fallback-1").fill("Kak")
+    page.get_by_test_id("variable-source-2").select_option("text")
+    page.get_by_test_id("variable-value-2").fill("20%")
+    page.get_by_test_id(f"audience-segment-{promo.segment.pk}").click()
+    screenshots.take(page, "compose")
+    page.get_by_test_id("compose-review").click()
+
+    # 2. Review: four recipients, their cost against the balance, and the text each will read.
+    expect(page).to_have_url(re.compile(r"/broadcasts/\d+/review"))
+    expect(page.get_by_test_id("review-recipients")).to_have_text("4")
+    expect(page.get_by_test_id("review-market-62")).to_contain_text("4")
+    expect(page.get_by_test_id("review-total")).to_have_text(re.compile(r"^Rp\s?[1-9][\d.]*$"))
+    expect(page.get_by_test_id("review-balance")).to_have_text(re.compile(r"Rp\s?5\.000\.000"))
+    expect(page.get_by_test_id("review-preview")).to_contain_text("Halo Rina, koleksi Lebaran sudah datang! Diskon 20%")
+    expect(page.get_by_test_id("review-preview")).to_contain_text("Halo Kak, koleksi Lebaran")
+    expect(page.get_by_test_id("review-refusal")).to_have_count(0)
+    screenshots.take(page, "review")
+    page.get_by_test_id("review-send").click()
+
+    # 3. Progress: the bar fills as the workers send, and the broadcast completes.
+    expect(page).to_have_url(re.compile(r"/broadcasts/\d+$"))
+    broadcast_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.get_by_test_id("progress-bar")).to_be_visible()
+    expect(page.get_by_test_id("progress-bar")).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+    expect(page.get_by_test_id("broadcast-status")).to_have_text("Completed", timeout=30_000)
+    expect(page.get_by_test_id("progress-sent")).to_have_text("4")
+    expect(page.get_by_test_id("progress-failed")).to_have_text("0")
+    screenshots.take(page, "progress-done")
+    received = phone(promo.sim, "6281377700003")
+    assert [m["text"] for m in received if m["direction"] == "in"] == [
+        "Halo Kak, koleksi Lebaran sudah datang! Diskon 20% khusus minggu ini."
+    ]
+    assert not phone(promo.sim, "6281377700009"), "a customer outside the segment got the promotion"
+
+    # 4. Every message is read (the simulator's phones read at once); one customer answers.
+    with schema_context(promo.shop.schema_name):
+        assert eventually(lambda: Recipient.objects.filter(broadcast_id=broadcast_id, read_at__isnull=False).count() == 4)
+    sim_call(promo.sim, "POST", "/_sim/customers/6281377700001/messages",
+             {"phone_number_id": NUMBER, "type": "text", "text": "mau kak, ada ukuran L?", "name": "Rina"})  # fmt: skip
+    with schema_context(promo.shop.schema_name):
+        assert eventually(lambda: Recipient.objects.filter(broadcast_id=broadcast_id, replied_at__isnull=False).exists())
+
+    # 5. The funnel: sent 4 > delivered 4 > read 4 > replied 1.
+    page.reload()
+    expect(page.get_by_test_id("funnel-sent")).to_have_attribute("data-count", "4")
+    expect(page.get_by_test_id("funnel-delivered")).to_have_attribute("data-count", "4")
+    expect(page.get_by_test_id("funnel-read")).to_have_attribute("data-count", "4")
+    expect(page.get_by_test_id("funnel-replied")).to_have_attribute("data-count", "1")
+    expect(page.get_by_test_id("results-cost-estimated")).to_have_text(re.compile(r"^Rp\s?[1-9]"))
+    screenshots.take(page, "funnel")
+
+    # 6. A segment of those who read it but did not answer, for the next promotion; it is there in Segments.
+    page.get_by_test_id("retarget-create-read_no_reply").click()
+    link = page.get_by_test_id("retarget-link-read_no_reply")
+    expect(link).to_contain_text("(3 contacts)")
+    screenshots.take(page, "retargeted")
+    link.click()
+    expect(page).to_have_url(re.compile(r"/contacts/segments"))
+    item = page.locator("[data-testid^=segment-item-]", has_text="Koleksi Lebaran · Read but no reply")
+    expect(item).to_be_visible()
+    item.click()
+    contacts = page.get_by_test_id("segment-contacts")
+    expect(contacts).to_contain_text("Sari")
+    expect(contacts).to_contain_text("Dewi")
+    expect(contacts).not_to_contain_text("Rina")
+    screenshots.take(page, "segment")
+    page.context.close()
