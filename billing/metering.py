@@ -3,12 +3,11 @@
 Meta charges per delivered message, so a row is written from the first `delivered` or `read` status of a
 message (the `sent` status also carries pricing but a message may still fail). The WhatsApp message id is
 the ledger's unique key: a duplicate or reordered webhook inserts nothing, so it bills nothing. Rollups per
-shop, local day and category are updated in the same statement group, from exactly the rows inserted, so
+shop, local day and category are updated in the same statement, from exactly the rows inserted, so
 they always equal the ledger. A prepaid shop's balance is settled in the same transaction.
 """
 
 import zoneinfo
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -127,68 +126,47 @@ def record_statuses(statuses: list[dict], holds: dict[str, tuple[str, Decimal]] 
         return 0
     with transaction.atomic():
         # In wamid order: concurrent batches sharing messages wait for each other instead of deadlocking.
-        inserted = _insert(terms.shop_id, [rows[wamid] for wamid in sorted(rows)])
-        if inserted:
-            _roll_up(terms.shop_id, terms.currency, inserted)
-            if terms.prepaid:
-                wallet.settle_usage(terms.shop_id, [(row[0], row[-1]) for row in inserted], holds)
+        inserted = _insert_and_roll_up(terms.shop_id, terms.currency, [rows[wamid] for wamid in sorted(rows)])
+        if inserted and terms.prepaid:
+            wallet.settle_usage(terms.shop_id, inserted, holds)
     return len(inserted)
 
 
-def _insert(shop_id: int, rows: list[tuple]) -> list[tuple]:
-    """One INSERT for the batch; returns (wamid, day, category, billable, meta_cost, price) of the new rows."""
+def _insert_and_roll_up(shop_id: int, currency: str, rows: list[tuple]) -> list[tuple[str, Decimal]]:
+    """One statement: the batch's ledger rows, and the rollups of exactly those inserted (a duplicate adds
+    nothing to either). Returns (wamid, price) of the new rows."""
+    ledger, rollups = LedgerEntry._meta.db_table, UsageRollup._meta.db_table
     columns = list(zip(*rows, strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {LedgerEntry._meta.db_table}
-                (shop_id, wamid, occurred_at, day, category, market, pricing_type, billable, priced_from,
-                 rate_currency, rate, fx_rate, currency, meta_cost, price)
-            SELECT %s, * FROM unnest(
-                %s::varchar[], %s::timestamptz[], %s::date[], %s::varchar[], %s::varchar[], %s::varchar[],
-                %s::boolean[], %s::varchar[], %s::varchar[], %s::numeric[], %s::numeric[], %s::varchar[],
-                %s::numeric[], %s::numeric[])
-            ON CONFLICT (wamid) DO NOTHING
-            RETURNING wamid, day, category, billable, meta_cost, price
+            WITH inserted AS (
+                INSERT INTO {ledger}
+                    (shop_id, wamid, occurred_at, day, category, market, pricing_type, billable, priced_from,
+                     rate_currency, rate, fx_rate, currency, meta_cost, price)
+                SELECT %s, * FROM unnest(
+                    %s::varchar[], %s::timestamptz[], %s::date[], %s::varchar[], %s::varchar[], %s::varchar[],
+                    %s::boolean[], %s::varchar[], %s::varchar[], %s::numeric[], %s::numeric[], %s::varchar[],
+                    %s::numeric[], %s::numeric[])
+                ON CONFLICT (wamid) DO NOTHING
+                RETURNING wamid, day, category, billable, meta_cost, price
+            ), rolled_up AS (
+                INSERT INTO {rollups} (shop_id, currency, day, category, messages, billable_messages, meta_cost, price)
+                SELECT %s, %s, day, category, count(*), count(*) FILTER (WHERE billable), sum(meta_cost), sum(price)
+                FROM inserted
+                GROUP BY day, category
+                ORDER BY day, category  -- a fixed order: concurrent batches lock rollup rows without deadlocking
+                ON CONFLICT (shop_id, day, category) DO UPDATE SET
+                    messages = {rollups}.messages + EXCLUDED.messages,
+                    billable_messages = {rollups}.billable_messages + EXCLUDED.billable_messages,
+                    meta_cost = {rollups}.meta_cost + EXCLUDED.meta_cost,
+                    price = {rollups}.price + EXCLUDED.price
+            )
+            SELECT wamid, price FROM inserted
             """,
-            [shop_id, *[list(column) for column in columns]],
+            [shop_id, *[list(column) for column in columns], shop_id, currency],
         )
         return cursor.fetchall()
-
-
-def _roll_up(shop_id: int, currency: str, inserted: list[tuple]) -> None:
-    sums: dict[tuple[date, str], list] = defaultdict(lambda: [0, 0, Decimal(0), Decimal(0)])
-    for _wamid, day, category, billable, meta_cost, price in inserted:
-        total = sums[(day, category)]
-        total[0] += 1
-        total[1] += 1 if billable else 0
-        total[2] += meta_cost
-        total[3] += price
-    keys = sorted(sums)  # a fixed order: concurrent batches lock rollup rows without deadlocking
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {UsageRollup._meta.db_table}
-                (shop_id, currency, day, category, messages, billable_messages, meta_cost, price)
-            SELECT %s, %s, * FROM unnest(%s::date[], %s::varchar[], %s::bigint[], %s::bigint[],
-                                         %s::numeric[], %s::numeric[])
-            ON CONFLICT (shop_id, day, category) DO UPDATE SET
-                messages = {UsageRollup._meta.db_table}.messages + EXCLUDED.messages,
-                billable_messages = {UsageRollup._meta.db_table}.billable_messages + EXCLUDED.billable_messages,
-                meta_cost = {UsageRollup._meta.db_table}.meta_cost + EXCLUDED.meta_cost,
-                price = {UsageRollup._meta.db_table}.price + EXCLUDED.price
-            """,
-            [
-                shop_id,
-                currency,
-                [day for day, _ in keys],
-                [category for _, category in keys],
-                [sums[key][0] for key in keys],
-                [sums[key][1] for key in keys],
-                [sums[key][2] for key in keys],
-                [sums[key][3] for key in keys],
-            ],
-        )
 
 
 def _fallback_categories(wamids: set[str]) -> dict[str, tuple[str, str]]:

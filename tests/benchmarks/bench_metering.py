@@ -6,11 +6,13 @@ Run by `make bench NAME=metering`. Measured in one run:
   BENCH_DUP_RATE of them repeated, shuffled) packed BENCH_BATCH to a webhook body and stored as intake rows
   (as `whatsapp.channel.intake.accept` stores them), queued with `queue_processing`, and processed by
   BENCH_WORKERS real Celery worker processes (`whatsapp.tasks.process_intake`: status events, message updates,
-  ledger, rollups, balance settlement). The rate is ledger rows over the span from the workers being ready to
-  the last intake row processed (storing and queueing the rows is the intake's work, measured by its own bench).
+  ledger, rollups, balance settlement). The rate is ledger rows over the span from queueing the first row (once
+  every worker is ready) to the last row processed; storing the rows is the intake's work, measured by its bench.
   The workers run at normal CPU priority (CELERY_BACKGROUND_NICE=0): on a shared box, nice 19 would measure the
   neighbours. The statuses are for messages the shop's inbox does not hold, so moving a message's status finds
   nothing to update: the ledger's cost is what is measured, not the inbox's.
+- metering alone: as many fresh messages' statuses through `billing.metering.record_statuses` in this process,
+  BENCH_BATCH per call (metering_only_rows_per_s: what billing adds to the path, per call, without batching);
 - month-to-date read: `billing.metering.month_to_date` for that shop with BENCH_LEDGER_ROWS ledger rows
   present (background rows of another shop are generated in SQL once and reused by later runs), p95;
 - exactness: ledger rows vs delivered messages (missing), rows per wamid (double_billed), rollups vs ledger,
@@ -143,6 +145,23 @@ def drain(intake_ids: list[int]) -> dict[str, int]:
         time.sleep(0.5)
 
 
+def metering_rate(shop, messages: int) -> float:
+    """Ledger rows per second of `record_statuses` alone, called per webhook-sized batch in this process: the
+    billing share of the path above, apart from the status events and message updates around it."""
+    from django_tenants.utils import tenant_context
+
+    from billing import metering
+
+    events = events_for(messages, secrets.token_hex(3))
+    random.Random(3).shuffle(events)
+    written = 0
+    started = time.perf_counter()
+    with tenant_context(shop):
+        for start in range(0, len(events), BATCH):
+            written += metering.record_statuses(events[start : start + BATCH])
+    return round(written / (time.perf_counter() - started), 1)
+
+
 def main() -> int:
     prepare_database(log)
     from django.db.models import Count, Max, Sum
@@ -167,8 +186,6 @@ def main() -> int:
     rng = random.Random(2)
     rng.shuffle(events)
     intake_ids = store_intake(shop, events)
-    for intake_id in intake_ids:
-        queue_processing(intake_id, shop.schema_name, customer_waiting=False)
     log(f"{len(events):,} status events for {messages:,} messages in {len(intake_ids):,} intake rows of {BATCH}")
 
     # Nothing here sends; the workers must never reach graph.facebook.com all the same.
@@ -178,11 +195,13 @@ def main() -> int:
         for name in names:
             workers.enter_context(celery_worker(name, queues="default", **env))
         wait_ready(names)
-        ready_at = timezone.now()
-        log(f"{WORKERS} workers ready; processing ...")
+        log(f"{WORKERS} workers ready; queueing and processing ...")
+        started_at = timezone.now()  # queued only now: no worker starts ahead of the others
+        for intake_id in intake_ids:
+            queue_processing(intake_id, shop.schema_name, customer_waiting=False)
         counts = drain(intake_ids)
     processed = WebhookIntake.objects.filter(pk__in=intake_ids, status="processed")
-    elapsed = (processed.aggregate(last=Max("processed_at"))["last"] - ready_at).total_seconds()
+    elapsed = (processed.aggregate(last=Max("processed_at"))["last"] - started_at).total_seconds()
 
     ledger = LedgerEntry.objects.filter(shop=shop)
     written = ledger.count()
@@ -201,6 +220,7 @@ def main() -> int:
     assert usage["total"]["messages"] == written
     reads.sort()
     WebhookIntake.objects.filter(pk__in=intake_ids).delete()
+    metering_only = metering_rate(shop, messages)
     result = {
         "bench": "metering",
         "events": len(events),
@@ -211,6 +231,7 @@ def main() -> int:
         "elapsed_s": round(elapsed, 2),
         "ledger_rows_per_s": round(written / elapsed, 1),
         "events_per_s": round(len(events) / elapsed, 1),
+        "metering_only_rows_per_s": metering_only,
         "ledger_rows_present": present + written,
         "mtd_read_ms": round(reads[int(len(reads) * 0.95) - 1], 2),
         "mtd_read_p50_ms": round(statistics.median(reads), 2),
