@@ -321,7 +321,7 @@ export function BroadcastComposePage() {
   const fieldChoices = options.fields;
 
   return (
-    <section className="page">
+    <section className="page stack">
       <Link className="back-link" to="/broadcasts">
         ← {t("nav.broadcasts")}
       </Link>

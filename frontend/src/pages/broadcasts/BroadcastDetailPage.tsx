@@ -57,21 +57,19 @@ function ProgressPanel({ progress }: { progress: Progress }) {
           </div>
         ))}
       </div>
+      {/* Once it has ended, the results below say the rest (failures with their recipients). */}
       {live ? (
-        <dl className="kv">
-          <dt>{t("broadcasts.progress.rate")}</dt>
-          <dd data-testid="progress-rate">{progress.rate_per_s != null ? t("broadcasts.progress.perSecond", { n: formatNumber(progress.rate_per_s, lang) }) : "—"}</dd>
-          <dt>{t("broadcasts.progress.eta")}</dt>
-          <dd data-testid="progress-eta">{progress.status === "paused" ? t("broadcasts.status.paused") : formatDuration(progress.eta_s, t)}</dd>
-        </dl>
-      ) : (
-        <dl className="kv">
-          <dt>{t("broadcasts.progress.optedOut")}</dt>
-          <dd data-testid="progress-opted-out">{num(progress.opted_out)}</dd>
-        </dl>
-      )}
-      <h3 className="subhead">{t("broadcasts.results.failures")}</h3>
-      <FailureTable failures={progress.failures ?? []} testId="progress-failures" />
+        <>
+          <dl className="kv">
+            <dt>{t("broadcasts.progress.rate")}</dt>
+            <dd data-testid="progress-rate">{progress.rate_per_s != null ? t("broadcasts.progress.perSecond", { n: formatNumber(progress.rate_per_s, lang) }) : "—"}</dd>
+            <dt>{t("broadcasts.progress.eta")}</dt>
+            <dd data-testid="progress-eta">{progress.status === "paused" ? t("broadcasts.status.paused") : formatDuration(progress.eta_s, t)}</dd>
+          </dl>
+          <h3 className="subhead">{t("broadcasts.results.failures")}</h3>
+          <FailureTable failures={progress.failures ?? []} testId="progress-failures" />
+        </>
+      ) : null}
     </div>
   );
 }
@@ -159,7 +157,7 @@ export function BroadcastDetailPage() {
   if (status === "draft") return <Navigate to={`/broadcasts/${id}/edit`} replace />;
 
   return (
-    <section className="page">
+    <section className="page stack">
       <Link className="back-link" to="/broadcasts">
         ← {t("nav.broadcasts")}
       </Link>

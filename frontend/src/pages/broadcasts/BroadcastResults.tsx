@@ -267,18 +267,21 @@ export function BroadcastResults({ broadcastId, broadcastName, live, status }: {
         </div>
       </div>
 
-      <div className="card stack">
-        <div className="card-head">
-          <h2>{t("broadcasts.results.failures")}</h2>
-          {failedCount > 0 ? (
-            <button type="button" className="btn btn-ghost btn-sm" onClick={() => setShowFailed((v) => !v)} aria-expanded={showFailed} data-testid="results-failed-toggle">
-              {showFailed ? t("broadcasts.results.hideRecipients") : t("broadcasts.results.showRecipients", { n: num(failedCount) })}
-            </button>
-          ) : null}
+      {/* While sending, the progress panel shows the failures as they happen. */}
+      {live ? null : (
+        <div className="card stack">
+          <div className="card-head">
+            <h2>{t("broadcasts.results.failures")}</h2>
+            {failedCount > 0 ? (
+              <button type="button" className="btn btn-ghost btn-sm" onClick={() => setShowFailed((v) => !v)} aria-expanded={showFailed} data-testid="results-failed-toggle">
+                {showFailed ? t("broadcasts.results.hideRecipients") : t("broadcasts.results.showRecipients", { n: num(failedCount) })}
+              </button>
+            ) : null}
+          </div>
+          <FailureTable failures={results.failures} testId="results-failures" />
+          {showFailed ? <FailedRecipients broadcastId={broadcastId} /> : null}
         </div>
-        <FailureTable failures={results.failures} testId="results-failures" />
-        {showFailed ? <FailedRecipients broadcastId={broadcastId} /> : null}
-      </div>
+      )}
 
       <div className="card stack">
         <h2>{t("broadcasts.retarget.title")}</h2>

@@ -160,7 +160,7 @@ export function BroadcastReviewPage() {
   const canSend = !!estimate && estimate.allowed && refusal === null && !sending && estimate.recipients > 0;
 
   return (
-    <section className="page">
+    <section className="page stack">
       <Link className="back-link" to={`/broadcasts/${id}/edit`} data-testid="review-edit">
         ← {t("broadcasts.review.edit")}
       </Link>
