@@ -172,13 +172,25 @@ def _insert_and_roll_up(shop_id: int, currency: str, rows: list[tuple]) -> list[
 def _fallback_categories(wamids: set[str]) -> dict[str, tuple[str, str]]:
     """Category and pricing type of our own template messages not yet ledgered, for statuses without pricing.
 
-    One query: a `read` status (never priced by Meta) of a message billed earlier finds nothing to do.
+    Mostly `read` statuses (Meta never prices them) of messages billed already: a simple query finds there is
+    nothing to do, and only a template message not yet billed is joined to its template and customer.
     A utility template sent inside the customer-service window is free, as Meta prices it.
     """
     from whatsapp.models import Conversation, Message, MessageTemplate
     from whatsapp.outbound import SERVICE_WINDOW
 
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT message.id FROM {Message._meta.db_table} AS message
+            WHERE message.wamid = ANY(%s) AND message.type = 'template'
+              AND NOT EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} AS ledger WHERE ledger.wamid = message.wamid)
+            """,
+            [list(wamids)],
+        )
+        unbilled = [message_id for (message_id,) in cursor.fetchall()]
+        if not unbilled:
+            return {}
         cursor.execute(
             f"""
             SELECT message.wamid, lower(template.category), message.created_at, contact.last_inbound_at
@@ -188,10 +200,9 @@ def _fallback_categories(wamids: set[str]) -> dict[str, tuple[str, str]]:
             JOIN {MessageTemplate._meta.db_table} AS template
               ON template.name = message.payload -> 'template' ->> 'name'
              AND template.language = message.payload -> 'template' -> 'language' ->> 'code'
-            WHERE message.wamid = ANY(%s) AND message.type = 'template' AND template.category <> ''
-              AND NOT EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} AS ledger WHERE ledger.wamid = message.wamid)
+            WHERE message.id = ANY(%s) AND template.category <> ''
             """,
-            [list(wamids)],
+            [unbilled],
         )
         found = {}
         for wamid, category, created_at, last_inbound in cursor.fetchall():
