@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing import metering
 from billing.models import LedgerEntry
 from crm.models import Order
 from crm.services.segments import create_segment
@@ -90,7 +91,7 @@ def actual_cost(broadcast: Broadcast) -> Decimal:
             f"SELECT COALESCE(SUM(l.price), 0) FROM {LedgerEntry._meta.db_table} l "
             f"JOIN {Recipient._meta.db_table} r ON r.wamid = l.wamid "
             "WHERE r.broadcast_id = %s AND l.shop_id = %s",
-            [broadcast.pk, connection.tenant.pk],
+            [broadcast.pk, metering.current_terms().shop_id],
         )
         return cursor.fetchone()[0]
 

@@ -29,12 +29,13 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import override
 
-from billing import wallet
+from billing import metering, wallet
 from config.redis import redis_client
 from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing
+from tenants.models import Shop
 from whatsapp import live, rate_limit
-from whatsapp.channel.models import WhatsAppAccount
+from whatsapp.channel.models import WebhookIntake, WhatsAppAccount
 from whatsapp.errors import meaning
 
 from . import rendering, services
@@ -57,8 +58,12 @@ def senders_key(schema: str, broadcast_id: int) -> str:
     return f"warung:broadcasts:senders:{schema}:{broadcast_id}"
 
 
+HEARTBEAT_SECONDS = 2
+
+
 def live_senders(schema: str, broadcast_id: int) -> int:
-    return redis_client().zcount(senders_key(schema, broadcast_id), time.time() - 15, "+inf")
+    """Senders that reported within three heartbeats."""
+    return redis_client().zcount(senders_key(schema, broadcast_id), time.time() - 3 * HEARTBEAT_SECONDS, "+inf")
 
 
 @dataclass
@@ -69,6 +74,7 @@ class Outcome:
     wamid: str | None = None
     code: int | None = None
     reason: str = ""
+    at: float = 0.0  # when WhatsApp answered (epoch seconds)
 
 
 class Sender:
@@ -78,14 +84,16 @@ class Sender:
         self.broadcast = Broadcast.objects.select_related("template").get(pk=broadcast_id)
         self.account = WhatsAppAccount.objects.filter(shop__schema_name=self.schema).first()
         self.rate = rate_limit.number_rate(self.account) if self.account else 1.0
-        self.claim_size = max(10, min(500, int(self.rate / 4)))
+        # About a quarter second of this sender's share of the number's rate: claimed rows wait briefly.
+        self.claim_size = max(5, min(500, int(self.rate / settings.BROADCAST_SENDERS / 4)))
         self.deadline = time.monotonic() + (slice_seconds or settings.BROADCAST_SLICE_SECONDS)
         self.sender_id = uuid.uuid4().hex[:12]
         self.outcomes: list[Outcome] = []
         self.stopping = False
         self.more_work = False
         self.db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="broadcast-db")
-        self.language = getattr(connection.tenant, "locale", None) or settings.LANGUAGE_CODE
+        self.shop_id = metering.current_terms().shop_id
+        self.language = Shop.objects.filter(pk=self.shop_id).values_list("locale", flat=True).first() or "id"
 
     # --- the database side, always on the one DB thread
 
@@ -122,7 +130,9 @@ class Sender:
             )
             rows = sorted(cursor.fetchall())
         details = Contact.objects.in_bulk([row[3] for row in rows if row[3]])
-        return [(rid, attempt, wa_id, details.get(contact_id)) for rid, attempt, wa_id, contact_id in rows]
+        # A call must leave well before the lease lapses: after it, the row may be recovered and sent by another.
+        send_by = time.monotonic() + settings.BROADCAST_LEASE_SECONDS / 2
+        return [(rid, attempt, wa_id, details.get(contact_id), send_by) for rid, attempt, wa_id, contact_id in rows]
 
     def _record(self, outcomes: list[Outcome]) -> None:
         """Writes a batch of answers: one statement per kind."""
@@ -134,11 +144,16 @@ class Sender:
         with transaction.atomic(), connection.cursor() as cursor:
             if sent := by_kind.get("sent"):
                 cursor.execute(
-                    f"""UPDATE {table} r SET wamid = COALESCE(r.wamid, v.wamid), sent_at = COALESCE(r.sent_at, %s),
+                    f"""UPDATE {table} r SET wamid = COALESCE(r.wamid, v.wamid), sent_at = to_timestamp(v.at),
                         status = CASE WHEN r.status = 'sending' THEN 'sent' ELSE r.status END, lease_until = NULL
-                        FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS v(id, attempt, wamid)
+                        FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::float8[]) AS v(id, attempt, wamid, at)
                         WHERE r.id = v.id AND r.attempts = v.attempt""",
-                    [now, [o.recipient_id for o in sent], [o.attempt for o in sent], [o.wamid for o in sent]],
+                    [
+                        [o.recipient_id for o in sent],
+                        [o.attempt for o in sent],
+                        [o.wamid for o in sent],
+                        [o.at for o in sent],
+                    ],
                 )
             retry = [o for o in by_kind.get("retry", []) if o.attempt < MAX_ATTEMPTS]
             gave_up = [o for o in by_kind.get("retry", []) if o.attempt >= MAX_ATTEMPTS]
@@ -178,7 +193,7 @@ class Sender:
         rows = cursor.fetchall()
         freed = sum((hold for hold, *_rest in rows), 0)
         if freed:
-            wallet.free_hold(connection.tenant.pk, self.broadcast.hold_reference, freed)
+            wallet.free_hold(self.shop_id, self.broadcast.hold_reference, freed)
         for _hold, wa_id, contact_id, code in rows:
             if code == OPTED_OUT and contact_id:
                 contact = Contact.objects.filter(pk=contact_id).first()
@@ -202,7 +217,7 @@ class Sender:
         if self.account is None:
             services.pause_for(self.broadcast_id, "WhatsApp is not connected: connect it in Settings.")
             return
-        queue: asyncio.Queue = asyncio.Queue(maxsize=self.claim_size * 2)
+        queue: asyncio.Queue = asyncio.Queue()
         client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
         limiter = rate_limit.AsyncLimiter(client, self.account.phone_number_id, self.rate)
         concurrency = max(4, min(64, int(self.rate / 10)))
@@ -230,9 +245,12 @@ class Sender:
     async def _produce(self, queue: asyncio.Queue, consumers: int) -> None:
         after, beat = 0, 0.0
         while time.monotonic() < self.deadline:
-            if time.monotonic() - beat > 2:
+            if time.monotonic() - beat > HEARTBEAT_SECONDS:
                 await self._db(self._heartbeat)
                 beat = time.monotonic()
+            if queue.qsize() > self.claim_size // 2:
+                await asyncio.sleep(0.005)  # claim only what is about to go: claimed rows hold a lease
+                continue
             batch = await self._db(self._claim, after)
             if not batch:
                 if after == 0:
@@ -241,18 +259,18 @@ class Sender:
                 continue
             after = batch[-1][0]
             for item in batch:
-                await queue.put(item)
+                queue.put_nowait(item)
         else:
             self.more_work = True
         for _n in range(consumers):
-            await queue.put(None)
+            queue.put_nowait(None)
 
     async def _send_from(self, queue, session, url, headers, limiter) -> None:
         body_base = {"messaging_product": "whatsapp", "recipient_type": "individual", "type": "template"}
         broadcast, template = self.broadcast, self.broadcast.template
         while (item := await queue.get()) is not None:
-            recipient_id, attempt, wa_id, contact = item
-            if self.stopping:
+            recipient_id, attempt, wa_id, contact, send_by = item
+            if self.stopping or time.monotonic() > send_by:
                 self.outcomes.append(Outcome(recipient_id, attempt, "requeue"))
                 continue
             values = rendering.values_for(broadcast.variables, contact) if contact else [
@@ -280,7 +298,7 @@ class Sender:
         except ValueError:
             answer = {}
         if status < 400 and "messages" in answer:
-            return Outcome(recipient_id, attempt, "sent", wamid=answer["messages"][0]["id"])
+            return Outcome(recipient_id, attempt, "sent", wamid=answer["messages"][0]["id"], at=time.time())
         error = answer.get("error") or {}
         code = error.get("code")
         what = meaning(code, status, error.get("message") or "")
@@ -327,9 +345,19 @@ def send(broadcast_id: int) -> None:
 
 
 def reconcile_in_doubt(broadcast_id: int) -> int:
-    """Recipients whose worker died mid-call and whose call no status webhook has claimed within the grace
-    period go back to the queue: that call never reached WhatsApp."""
-    cutoff = timezone.now() - timedelta(seconds=settings.BROADCAST_RECONCILE_GRACE_SECONDS)
+    """Recipients whose worker died mid-call go back to the queue once their call can no longer be claimed by a
+    status webhook: the grace period has passed since the lease lapsed, and every webhook received until then
+    has been processed (a backlog of statuses must not make a delivered message look lost)."""
+    horizon = timezone.now()
+    oldest_pending = (
+        WebhookIntake.objects.filter(shop__schema_name=connection.schema_name, status=WebhookIntake.Status.PENDING)
+        .order_by("received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    if oldest_pending is not None:
+        horizon = min(horizon, oldest_pending)
+    cutoff = horizon - timedelta(seconds=settings.BROADCAST_RECONCILE_GRACE_SECONDS)
     return Recipient.objects.filter(
         broadcast_id=broadcast_id, status=Recipient.Status.SENDING, lease_until__lt=cutoff, wamid__isnull=True
     ).update(status=Recipient.Status.QUEUED, lease_until=None)

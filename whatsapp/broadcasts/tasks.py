@@ -38,6 +38,8 @@ def sweep_broadcasts() -> None:
     for schema in redis.zrangebyscore(SCHEDULED_KEY, "-inf", time.time()):
         schema = schema.decode()
         redis.zrem(SCHEDULED_KEY, schema)
+        if not Shop.objects.filter(schema_name=schema).exists():
+            continue
         with schema_context(schema):
             services.start_due()
             upcoming = Broadcast.objects.filter(status=Broadcast.Status.SCHEDULED).order_by("scheduled_at").first()
@@ -45,6 +47,9 @@ def sweep_broadcasts() -> None:
                 mark_scheduled(schema, upcoming.scheduled_at)
     for member in redis.smembers(sender.ACTIVE_KEY):
         schema, broadcast_id = member.decode().rsplit(":", 1)
+        if not Shop.objects.filter(schema_name=schema).exists():
+            redis.srem(sender.ACTIVE_KEY, member)  # the shop is gone
+            continue
         try:
             with schema_context(schema):
                 _tend(schema, int(broadcast_id))

@@ -1,13 +1,13 @@
 """What WhatsApp and the customer tell a broadcast after the send: statuses (found by the callback data each
 call carried, so even a call whose worker died is recognised), replies and opt-outs."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
 
-from billing import wallet
+from billing import metering, wallet
 from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing
 from whatsapp.errors import meaning
@@ -41,7 +41,7 @@ def apply_statuses(statuses: list[dict]) -> dict[str, tuple[str, Decimal]]:
         name = status.get("status")
         if key is None or (name not in RANK and name != "failed"):
             continue
-        at = timezone.datetime.fromtimestamp(int(status.get("timestamp") or 0), tz=timezone.UTC)
+        at = datetime.fromtimestamp(int(status.get("timestamp") or 0), tz=UTC)
         row = merged.setdefault(key, {"wamid": status.get("id"), "best": "sent", "sent": at, "delivered": None,
                                       "read": None, "failed": None})  # fmt: skip
         if name == "failed":
@@ -102,7 +102,7 @@ def _apply_failures(failures: dict[tuple[int, int], dict]) -> None:
                           next_attempt_at=timezone.now() + timedelta(hours=24))  # fmt: skip
             continue
         moving.update(status=Recipient.Status.FAILED, failed_at=timezone.now(), error_code=code, error_reason=reason)
-        wallet.free_hold(connection.tenant.pk, recipient.broadcast.hold_reference, recipient.hold)
+        wallet.free_hold(metering.current_terms().shop_id, recipient.broadcast.hold_reference, recipient.hold)
         if code == OPTED_OUT and recipient.contact_id:
             contact = Contact.objects.filter(pk=recipient.contact_id).first()
             if contact:
