@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from crm.models import Contact, Segment
+from crm.services.segments import segment_queryset
 from tests.factories import PASSWORD
 from tests.support.servers import celery_worker, eventually, sim_call, simulator, web_server
 from whatsapp.broadcasts.models import Recipient
@@ -20,12 +21,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db]
 NUMBER, SECRET, TOKEN, WABA = "106540000000888", "app-secret-promo", "token-promo", "WABA-PROMO"
 BODY = "Halo {{1}}, koleksi Lebaran sudah datang! Diskon {{2}} khusus minggu ini."
 LOYAL = [("Rina", "6281377700001"), ("Sari", "6281377700002"), ("", "6281377700003"), ("Dewi", "6281377700004")]
+# Enough recipients that the send takes a few seconds at the number's 80 messages/s: the bar is seen moving.
+MORE_LOYAL = 296
+AUDIENCE = len(LOYAL) + MORE_LOYAL
 
 
 @pytest.fixture(scope="module")
 def promo(committed):
-    """A shop with a connected number, an approved marketing template, four loyal customers in a segment (one
-    without a name) and one customer outside it; the simulator, gunicorn and a worker on every queue."""
+    """A shop with a connected number, an approved marketing template, 300 customers in a segment (one without a
+    name, plus one more who opted out of promotions) and one customer outside it; the simulator, gunicorn and a
+    worker on every queue, the broadcasts one included."""
     from tests.conftest import ShopWorld
 
     world = ShopWorld("promo")
@@ -37,9 +42,16 @@ def promo(committed):
                                        components=[{"type": "BODY", "text": BODY}])  # fmt: skip
         for name, wa_id in LOYAL:
             Contact.objects.create(name=name, wa_id=wa_id, phone=f"+{wa_id}", city="Bandung")
+        Contact.objects.bulk_create(
+            Contact(name=f"Pelanggan {n}", wa_id=f"62813888{n:05d}", phone=f"+62813888{n:05d}", city="Bandung")
+            for n in range(MORE_LOYAL)
+        )
+        Contact.objects.create(name="Tono", wa_id="6281377700008", phone="+6281377700008", city="Bandung",
+                               marketing_opt_out=True)  # fmt: skip
         Contact.objects.create(name="Budi", wa_id="6281377700009", phone="+6281377700009", city="Garut")
         world.segment = Segment.objects.create(
-            name="Pelanggan Bandung", rules={"op": "and", "rules": [{"field": "city", "operator": "is", "value": "Bandung"}]}
+            name="Pelanggan Bandung",
+            rules={"op": "and", "rules": [{"field": "city", "operator": "is", "value": "Bandung"}]},
         )
     with simulator(sent_ms="30", delivered_ms="60", read_ms="120") as sim:
         graph = {"WHATSAPP_GRAPH_BASE_URL": sim}
@@ -83,10 +95,11 @@ def test_owner_sends_a_promotion_to_a_segment_and_retargets_from_its_funnel(brow
     screenshots.take(page, "compose")
     page.get_by_test_id("compose-review").click()
 
-    # 2. Review: four recipients, their cost against the balance, and the text each will read.
+    # 2. Review: the recipients without the one who opted out, their cost against the balance, the text each reads.
     expect(page).to_have_url(re.compile(r"/broadcasts/\d+/review"))
-    expect(page.get_by_test_id("review-recipients")).to_have_text("4")
-    expect(page.get_by_test_id("review-market-62")).to_contain_text("4")
+    expect(page.get_by_test_id("review-recipients")).to_have_text(f"{AUDIENCE:,}")
+    expect(page.get_by_test_id("review-excluded-opted_out")).to_contain_text("1")
+    expect(page.get_by_test_id("review-market-62")).to_contain_text(f"{AUDIENCE:,}")
     expect(page.get_by_test_id("review-total")).to_have_text(re.compile(r"^Rp\s?[1-9][\d.]*$"))
     expect(page.get_by_test_id("review-balance")).to_have_text(re.compile(r"Rp\s?5\.000\.000"))
     expect(page.get_by_test_id("review-preview")).to_contain_text("Halo Rina, koleksi Lebaran sudah datang! Diskon 20%")
@@ -95,13 +108,20 @@ def test_owner_sends_a_promotion_to_a_segment_and_retargets_from_its_funnel(brow
     screenshots.take(page, "review")
     page.get_by_test_id("review-send").click()
 
-    # 3. Progress: the bar fills as the workers send, and the broadcast completes.
+    # 3. Progress: the bar moves as the workers send (live events), then the broadcast completes.
     expect(page).to_have_url(re.compile(r"/broadcasts/\d+$"))
     broadcast_id = int(page.url.rsplit("/", 1)[1])
-    expect(page.get_by_test_id("progress-bar")).to_be_visible()
-    expect(page.get_by_test_id("progress-bar")).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+    bar = page.get_by_test_id("progress-bar")
+    page.wait_for_function(
+        "() => { const v = Number(document.querySelector('[data-testid=progress-bar]')?.getAttribute('aria-valuenow'));"
+        " return v > 0 && v < 100; }",
+        timeout=15_000,
+    )
+    expect(page.get_by_test_id("progress-rate")).to_contain_text("messages/s")
+    screenshots.take(page, "progress-moving")
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=30_000)
     expect(page.get_by_test_id("broadcast-status")).to_have_text("Completed", timeout=30_000)
-    expect(page.get_by_test_id("progress-sent")).to_have_text("4")
+    expect(page.get_by_test_id("progress-sent")).to_have_text(f"{AUDIENCE:,}")
     expect(page.get_by_test_id("progress-failed")).to_have_text("0")
     screenshots.take(page, "progress-done")
     received = phone(promo.sim, "6281377700003")
@@ -109,20 +129,23 @@ def test_owner_sends_a_promotion_to_a_segment_and_retargets_from_its_funnel(brow
         "Halo Kak, koleksi Lebaran sudah datang! Diskon 20% khusus minggu ini."
     ]
     assert not phone(promo.sim, "6281377700009"), "a customer outside the segment got the promotion"
+    assert not phone(promo.sim, "6281377700008"), "a customer who opted out got the promotion"
 
     # 4. Every message is read (the simulator's phones read at once); one customer answers.
     with schema_context(promo.shop.schema_name):
-        assert eventually(lambda: Recipient.objects.filter(broadcast_id=broadcast_id, read_at__isnull=False).count() == 4)
+        read = Recipient.objects.filter(broadcast_id=broadcast_id, read_at__isnull=False)
+        assert eventually(lambda: read.count() == AUDIENCE)
     sim_call(promo.sim, "POST", "/_sim/customers/6281377700001/messages",
              {"phone_number_id": NUMBER, "type": "text", "text": "mau kak, ada ukuran L?", "name": "Rina"})  # fmt: skip
     with schema_context(promo.shop.schema_name):
-        assert eventually(lambda: Recipient.objects.filter(broadcast_id=broadcast_id, replied_at__isnull=False).exists())
+        assert eventually(
+            lambda: Recipient.objects.filter(broadcast_id=broadcast_id, replied_at__isnull=False).exists()
+        )
 
-    # 5. The funnel: sent 4 > delivered 4 > read 4 > replied 1.
+    # 5. The funnel: all sent, delivered and read; one replied.
     page.reload()
-    expect(page.get_by_test_id("funnel-sent")).to_have_attribute("data-count", "4")
-    expect(page.get_by_test_id("funnel-delivered")).to_have_attribute("data-count", "4")
-    expect(page.get_by_test_id("funnel-read")).to_have_attribute("data-count", "4")
+    for step in ("sent", "delivered", "read"):
+        expect(page.get_by_test_id(f"funnel-{step}")).to_have_attribute("data-count", str(AUDIENCE))
     expect(page.get_by_test_id("funnel-replied")).to_have_attribute("data-count", "1")
     expect(page.get_by_test_id("results-cost-estimated")).to_have_text(re.compile(r"^Rp\s?[1-9]"))
     screenshots.take(page, "funnel")
@@ -130,16 +153,18 @@ def test_owner_sends_a_promotion_to_a_segment_and_retargets_from_its_funnel(brow
     # 6. A segment of those who read it but did not answer, for the next promotion; it is there in Segments.
     page.get_by_test_id("retarget-create-read_no_reply").click()
     link = page.get_by_test_id("retarget-link-read_no_reply")
-    expect(link).to_contain_text("(3 contacts)")
+    expect(link).to_contain_text(f"({AUDIENCE - 1:,} contacts)")
     screenshots.take(page, "retargeted")
     link.click()
     expect(page).to_have_url(re.compile(r"/contacts/segments"))
     item = page.locator("[data-testid^=segment-item-]", has_text="Koleksi Lebaran · Read but no reply")
     expect(item).to_be_visible()
     item.click()
-    contacts = page.get_by_test_id("segment-contacts")
-    expect(contacts).to_contain_text("Sari")
-    expect(contacts).to_contain_text("Dewi")
-    expect(contacts).not_to_contain_text("Rina")
+    expect(page.get_by_test_id("segment-contacts")).to_contain_text("Pelanggan")
     screenshots.take(page, "segment")
+    with schema_context(promo.shop.schema_name):
+        segment = Segment.objects.get(name="Koleksi Lebaran · Read but no reply")
+        members = segment_queryset(segment.rules)
+        assert members.count() == AUDIENCE - 1
+        assert not members.filter(name="Rina").exists(), "the customer who replied is in the no-reply segment"
     page.context.close()
