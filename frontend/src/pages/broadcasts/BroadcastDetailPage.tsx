@@ -217,7 +217,7 @@ export function BroadcastDetailPage() {
       {started ? (
         <>
           {progress ? <ProgressPanel progress={progress} /> : <Spinner />}
-          <BroadcastResults broadcastId={id} broadcastName={broadcast.name} live={live} status={status} />
+          <BroadcastResults broadcastId={id} broadcastName={broadcast.name} live={live} status={status} progress={progress} />
         </>
       ) : null}
     </section>

@@ -6,7 +6,7 @@ import { Spinner } from "../../components/Spinner";
 import { formatRate } from "../../format";
 import { useI18n, type TKey } from "../../i18n";
 import { useFormatters } from "../../session";
-import { broadcastApi, RETARGET_STEPS, type Failure, type RecipientRow, type Results, type RetargetStep } from "./api";
+import { broadcastApi, RETARGET_STEPS, type Failure, type Progress, type RecipientRow, type Results, type RetargetStep } from "./api";
 import { useMoney, useNumber } from "./parts";
 
 /** The API's limit for a segment's name. */
@@ -180,8 +180,23 @@ function RetargetRow({ broadcastId, broadcastName, step }: { broadcastId: number
   );
 }
 
-/** Funnel down to the sale, cost before and after, opt-outs, failures with their recipients, retargeting. */
-export function BroadcastResults({ broadcastId, broadcastName, live, status }: { broadcastId: number; broadcastName: string; live: boolean; status: string }) {
+/**
+ * Funnel down to the sale, cost before and after, opt-outs, failures with their recipients, retargeting.
+ * While sending, `progress` (live events) moves the first steps of the funnel between two reads of results/.
+ */
+export function BroadcastResults({
+  broadcastId,
+  broadcastName,
+  live,
+  status,
+  progress,
+}: {
+  broadcastId: number;
+  broadcastName: string;
+  live: boolean;
+  status: string;
+  progress: Progress | null;
+}) {
   const { t, lang } = useI18n();
   const money = useMoney();
   const num = useNumber();
@@ -210,7 +225,11 @@ export function BroadcastResults({ broadcastId, broadcastName, live, status }: {
   }, [broadcastId, live, status, t]);
 
   if (!results) return error ? <Alert kind="error">{error}</Alert> : <Spinner />;
-  const sent = results.funnel.sent || 0;
+  const funnel =
+    live && progress
+      ? { ...results.funnel, sent: progress.sent, delivered: progress.delivered, read: progress.read, replied: progress.replied }
+      : results.funnel;
+  const sent = funnel.sent || 0;
   const max = Math.max(1, sent);
   const failedCount = results.failures.reduce((sum, f) => sum + (f.count || 0), 0);
 
@@ -221,7 +240,7 @@ export function BroadcastResults({ broadcastId, broadcastName, live, status }: {
         <h2>{t("broadcasts.results.funnel")}</h2>
         <ol className="funnel" data-testid="results-funnel">
           {FUNNEL.map((step) => {
-            const value = results.funnel[step.key] || 0;
+            const value = funnel[step.key] || 0;
             return (
               <li key={step.key} data-testid={`funnel-${step.key}`} data-count={value}>
                 <div className="funnel-label">

@@ -341,6 +341,9 @@ describe("Broadcasts", () => {
     expect(screen.getByTestId("progress-rate")).toHaveTextContent("812.5 messages/s");
     expect(screen.getByTestId("progress-eta")).toHaveTextContent("1 min 15 s");
     expect(screen.getByTestId("progress-failures")).toHaveTextContent(/Message undeliverable.*131026.*40/);
+    // The funnel moves with the same event; orders still come from results/.
+    expect(screen.getByTestId("funnel-read")).toHaveAttribute("data-count", "310");
+    expect(screen.getByTestId("funnel-ordered")).toHaveAttribute("data-count", String(RESULTS.funnel.ordered));
     // The inbox's own listeners are not woken by broadcast ticks.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(inboxCalls()).toBe(inboxBefore);
