@@ -11,11 +11,11 @@ from rest_framework.response import Response
 
 from crm.models import AttributeDefinition, Label, Segment
 from crm.services.segments import builtin_names
-from tenants.permissions import IsShopMember
-from tenants.services.errors import ServiceError
+from tenants.permissions import IsShopManager, IsShopMember
+from tenants.services.errors import PermissionDenied, ServiceError
 from whatsapp.models import MessageTemplate
 
-from . import audience, cost, rendering, results, services
+from . import audience, consent, cost, rendering, results, services
 from .models import Broadcast
 
 FIELD_LABELS = {
@@ -272,8 +272,31 @@ def retarget(request, broadcast_id: int):
     return Response({"segment_id": segment.pk, "name": segment.name, "count": count}, status=status.HTTP_201_CREATED)
 
 
+class ConsentSerializer(serializers.Serializer):
+    stop_words = serializers.ListField(child=serializers.CharField(max_length=60), max_length=50, required=False)
+    confirmation = serializers.CharField(max_length=1000, allow_blank=True, required=False)
+
+
+@extend_schema(methods=["GET"], responses=ConsentSerializer, tags=["broadcasts"])
+@extend_schema(methods=["PUT"], request=ConsentSerializer, responses=ConsentSerializer, tags=["broadcasts"])
+@api_view(["GET", "PUT"])
+@permission_classes([IsShopMember])
+def consent_settings(request):
+    """The shop's own opt-out words (STOP and BERHENTI always work) and the confirmation customers get."""
+    if request.method == "PUT":
+        if not IsShopManager().has_permission(request, None):
+            raise PermissionDenied(IsShopManager.message)
+        serializer = ConsentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        consent.update_settings(**serializer.validated_data)
+    row = consent.settings_row()
+    return Response({"stop_words": row.stop_words, "confirmation": row.confirmation,
+                     "built_in_words": sorted(consent.STOP_WORDS)})  # fmt: skip
+
+
 urlpatterns = [
     path("", broadcasts),
+    path("consent/", consent_settings),
     path("options/", options),
     path("<int:broadcast_id>/", broadcast),
     path("<int:broadcast_id>/estimate/", estimate),

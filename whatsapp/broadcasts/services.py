@@ -82,9 +82,17 @@ def launch(broadcast: Broadcast, at: datetime | None = None) -> Broadcast:
         if not estimate.allowed:
             raise wallet.SpendRefused(estimate.refusal, code="cost_refused")
         Broadcast.objects.filter(pk=broadcast.pk).update(status=Broadcast.Status.SCHEDULED, scheduled_at=at)
+        schema = connection.schema_name
+        transaction.on_commit(lambda: _wake_at(schema, at))
         broadcast.refresh_from_db()
         return broadcast
     return start(broadcast)
+
+
+def _wake_at(schema: str, at: datetime) -> None:
+    from .tasks import mark_scheduled
+
+    mark_scheduled(schema, at)
 
 
 def start(broadcast: Broadcast) -> Broadcast:
@@ -137,12 +145,14 @@ def dispatch_senders(schema: str, broadcast_id: int, count: int | None = None) -
         send_broadcast.apply_async((broadcast_id,), queue="broadcasts")
 
 
-def pause(broadcast: Broadcast, reason: str = "") -> Broadcast:
-    return _move(broadcast, (Broadcast.Status.SENDING,), Broadcast.Status.PAUSED, reason)
+def pause(broadcast: Broadcast) -> Broadcast:
+    return _move(broadcast, (Broadcast.Status.SENDING,), Broadcast.Status.PAUSED,
+                 _("Only a broadcast that is sending can be paused."))  # fmt: skip
 
 
 def resume(broadcast: Broadcast) -> Broadcast:
-    moved = _move(broadcast, (Broadcast.Status.PAUSED, Broadcast.Status.STOPPED), Broadcast.Status.SENDING, "")
+    moved = _move(broadcast, (Broadcast.Status.PAUSED, Broadcast.Status.STOPPED), Broadcast.Status.SENDING,
+                  _("Only a paused or stopped broadcast can be resumed."))  # fmt: skip
     schema = connection.schema_name
     transaction.on_commit(lambda: dispatch_senders(schema, broadcast.pk))
     return moved
@@ -150,11 +160,12 @@ def resume(broadcast: Broadcast) -> Broadcast:
 
 def cancel(broadcast: Broadcast) -> Broadcast:
     """Stops for good: whoever has not been sent to is skipped and their share of the reservation freed."""
+    finished = _("A finished broadcast cannot be cancelled.")
     if broadcast.status in EDITABLE:
-        return _move(broadcast, EDITABLE, Broadcast.Status.CANCELLED, "")
+        return _move(broadcast, EDITABLE, Broadcast.Status.CANCELLED, finished)
     with transaction.atomic():
         moved = _move(broadcast, (Broadcast.Status.SENDING, Broadcast.Status.PAUSED, Broadcast.Status.STOPPED),
-                      Broadcast.Status.CANCELLED, "")  # fmt: skip
+                      Broadcast.Status.CANCELLED, finished)  # fmt: skip
         skip_unsent(broadcast)
         Broadcast.objects.filter(pk=broadcast.pk).update(finished_at=timezone.now())
     moved.refresh_from_db()
@@ -171,15 +182,10 @@ def skip_unsent(broadcast: Broadcast) -> None:
             wallet.free_hold(metering.current_terms().shop_id, broadcast.hold_reference, freed)
 
 
-def _move(broadcast: Broadcast, allowed: tuple, to: str, reason: str) -> Broadcast:
-    updated = Broadcast.objects.filter(pk=broadcast.pk, status__in=allowed).update(status=to, status_reason=reason)
+def _move(broadcast: Broadcast, allowed: tuple, to: str, refusal: str) -> Broadcast:
+    updated = Broadcast.objects.filter(pk=broadcast.pk, status__in=allowed).update(status=to, status_reason="")
     if not updated:
-        broadcast.refresh_from_db()
-        raise ServiceError(
-            _("A %(status)s broadcast cannot be %(action)s.")
-            % {"status": broadcast.get_status_display().lower(), "action": Broadcast.Status(to).label.lower()},
-            code="wrong_status",
-        )
+        raise ServiceError(refusal, code="wrong_status")
     broadcast.refresh_from_db()
     return broadcast
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from billing import metering, wallet
@@ -95,7 +95,7 @@ def test_without_a_frequency_cap_a_recent_recipient_is_reached_again_and_utility
 def test_choosing_nobody_reaches_nobody(shop):
     ContactFactory()
     assert cost.estimate(BroadcastFactory(audience={})).recipients == 0
-    with pytest.raises(ServiceError, match="Nobody"):
+    with translation.override("en"), pytest.raises(ServiceError, match="Nobody"):
         services.start(BroadcastFactory(audience={}))
 
 
@@ -171,7 +171,7 @@ def test_a_balance_smaller_than_the_cost_refuses_the_send(shop):
     account = wallet.account_for(shop.shop.pk)
     BillingAccount.objects.filter(pk=account.pk).update(balance=account.reserved + _price("62") * 3)
 
-    with pytest.raises(wallet.SpendRefused, match="Top up"):
+    with translation.override("en"), pytest.raises(wallet.SpendRefused, match="Top up"):
         services.start(broadcast)
     assert not Recipient.objects.filter(broadcast=broadcast).exists()
 
