@@ -386,6 +386,9 @@ class ContactImport(models.Model):
     columns = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, blank=True)
     update_existing = models.BooleanField(default=True)
+    label_all = models.CharField(
+        max_length=40, blank=True, help_text="A label put on every row it imports (a broadcast's uploaded audience)"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

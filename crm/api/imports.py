@@ -41,6 +41,7 @@ class UploadedSerializer(serializers.Serializer):
 class StartSerializer(serializers.Serializer):
     mapping = serializers.DictField(child=serializers.CharField(allow_null=True, allow_blank=True))
     update_existing = serializers.BooleanField(default=True)
+    label_all = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
 class ImportErrorSerializer(serializers.Serializer):

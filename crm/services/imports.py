@@ -279,15 +279,18 @@ def create_import(*, filename: str, content: bytes, actor_id: int | None) -> tup
     return job, preview
 
 
-def start_import(job: ContactImport, *, mapping, update_existing: bool) -> ContactImport:
-    """Saves the mapping and marks the job running; the caller queues crm.tasks.run_contact_import."""
+def start_import(job: ContactImport, *, mapping, update_existing: bool, label_all: str = "") -> ContactImport:
+    """Saves the mapping and marks the job running; the caller queues crm.tasks.run_contact_import.
+
+    `label_all` labels every imported row: how an uploaded list becomes a broadcast's audience."""
     if job.status != ContactImport.Status.UPLOADED:
         raise ServiceError(_("This import has already been started."), code="already_started")
     clean_mapping(mapping, job.columns)
     job.mapping = {column: key for column, key in mapping.items() if key}
     job.update_existing = update_existing
+    job.label_all = label_all.strip()[:40]
     job.status = ContactImport.Status.RUNNING
-    job.save(update_fields=["mapping", "update_existing", "status"])
+    job.save(update_fields=["mapping", "update_existing", "label_all", "status"])
     return job
 
 
@@ -413,6 +416,8 @@ class _Importer:
             row.labels = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
             if too_long := next((name for name in row.labels if len(name) > 40), None):
                 raise invalid(_("Labels"), too_long, _("A label name has at most 40 characters."))
+        if self.job.label_all and self.job.label_all not in row.labels:
+            row.labels.append(self.job.label_all)
         for key, index in self.columns.items():
             if not key.startswith(ATTRIBUTE_PREFIX) or not cells[index]:
                 continue

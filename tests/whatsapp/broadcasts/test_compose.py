@@ -12,6 +12,7 @@ from billing import metering, wallet
 from billing.models import BillingAccount, Reservation
 from billing.ratecard import RateBook
 from crm.models import Label, Segment
+from crm.services import imports
 from tenants import provisioning
 from tenants.services.errors import ServiceError
 from tests.conftest import ShopWorld
@@ -248,3 +249,19 @@ def test_a_shop_cannot_see_target_or_control_another_shops_broadcasts_or_segment
     assert stranger.get("/api/broadcasts/").status_code in (401, 403)
     with schema_context(shop_b.shop.schema_name):
         assert Broadcast.objects.get(pk=their_broadcast.pk).status == "draft"
+
+
+def test_an_uploaded_list_becomes_a_label_to_broadcast_to_and_its_unreadable_lines_are_reported(shop):
+    existing = ContactFactory(wa_id="6281377700001", name="Sari")
+    content = "Nama,Nomor WhatsApp\nSari,0813-7770-0001\nDewi,+62 813 7770 0002\nRina,bukan nomor\n".encode()
+    job, _preview = imports.create_import(filename="lebaran.csv", content=content, actor_id=shop.owner.pk)
+    columns = imports.suggest_mapping(job.columns, [])
+    imports.start_import(job, mapping=columns, update_existing=True, label_all="Siaran Lebaran")
+
+    done = imports.run_import(job.pk)
+
+    assert [error["line"] for error in done.errors] == [4]
+    label = Label.objects.get(name="Siaran Lebaran")
+    assert set(label.contacts.values_list("phone", flat=True)) == {existing.phone, "+6281377700002"}
+    broadcast = BroadcastFactory(audience={"labels": [label.pk]})
+    assert cost.estimate(broadcast).recipients == 2
