@@ -253,7 +253,7 @@ def test_a_shop_cannot_see_target_or_control_another_shops_broadcasts_or_segment
 
 def test_an_uploaded_list_becomes_a_label_to_broadcast_to_and_its_unreadable_lines_are_reported(shop):
     existing = ContactFactory(wa_id="6281377700001", name="Sari")
-    content = "Nama,Nomor WhatsApp\nSari,0813-7770-0001\nDewi,+62 813 7770 0002\nRina,bukan nomor\n".encode()
+    content = b"Nama,Nomor WhatsApp\nSari,0813-7770-0001\nDewi,+62 813 7770 0002\nRina,bukan nomor\n"
     job, _preview = imports.create_import(filename="lebaran.csv", content=content, actor_id=shop.owner.pk)
     columns = imports.suggest_mapping(job.columns, [])
     imports.start_import(job, mapping=columns, update_existing=True, label_all="Siaran Lebaran")
