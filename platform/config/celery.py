@@ -18,7 +18,8 @@ BACKGROUND_NICE = int(os.environ.get("CELERY_BACKGROUND_NICE", "19"))
 @signals.celeryd_after_setup.connect
 def background_workers_yield_the_cpu(sender, instance, **kwargs):
     """Where workers share a machine, status updates and sweeps run at a lower CPU priority than customer
-    messages, so a backlog of them never slows an auto-reply. Set before the pool starts: its threads or
-    processes inherit it."""
-    if BACKGROUND_NICE and "interactive" not in instance.app.amqp.queues.consume_from:
+    messages and broadcast sends, so a backlog of them never slows an auto-reply or a promotion. Set before
+    the pool starts: its threads or processes inherit it."""
+    queues = instance.app.amqp.queues.consume_from
+    if BACKGROUND_NICE and "interactive" not in queues and "broadcasts" not in queues:
         os.nice(BACKGROUND_NICE)
