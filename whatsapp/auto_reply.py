@@ -39,17 +39,32 @@ def keyword_matches(rule: AutoReplyRule, text: str) -> bool:
     )
 
 
-def choose_rule(text: str, *, first_message, at: datetime) -> AutoReplyRule | None:
+class RuleBook:
+    """The shop's active rules (by priority) and business hours, read once for a batch of messages; never kept
+    longer, so an edit applies from the next batch on."""
+
+    def __init__(self):
+        self.rules = list(AutoReplyRule.objects.filter(active=True))
+        self._hours: list[BusinessHours | None] = []
+
+    def hours(self) -> BusinessHours | None:
+        if not self._hours:
+            self._hours.append(BusinessHours.objects.first())
+        return self._hours[0]
+
+
+def choose_rule(text: str, *, first_message, at: datetime, book: RuleBook | None = None) -> AutoReplyRule | None:
     """The first active rule, by priority, that applies to a message (cooldown not considered).
 
     `first_message` is a bool or a callable answering it, asked only if a greeting rule is reached.
     """
-    for rule in AutoReplyRule.objects.filter(active=True):
+    book = book or RuleBook()
+    for rule in book.rules:
         if rule.kind == AutoReplyRule.Kind.GREETING and (first_message() if callable(first_message) else first_message):
             return rule
         if rule.kind == AutoReplyRule.Kind.KEYWORD and keyword_matches(rule, text):
             return rule
-        if rule.kind == AutoReplyRule.Kind.AWAY and not is_open(at, BusinessHours.objects.first(), shop_time_zone()):
+        if rule.kind == AutoReplyRule.Kind.AWAY and not is_open(at, book.hours(), shop_time_zone()):
             return rule
     return None
 
@@ -68,17 +83,21 @@ def _claim_cooldown(rule: AutoReplyRule, contact, now: datetime) -> bool:
         return cursor.fetchone() is not None
 
 
-def answer(message: Message, *, dispatch: bool = True) -> Message | None:
+def answer(
+    message: Message, *, dispatch: bool = True, conversation: Conversation | None = None, book: RuleBook | None = None
+) -> Message | None:
     """Sends the auto-reply for a new inbound message, if a rule applies and is not cooling down.
 
-    `dispatch=False` when the caller delivers the reply itself (processing does, at once).
+    `dispatch=False` when the caller delivers the reply itself (processing does, at once). Processing also
+    hands over the conversation and contact as it has just left them (service window moved) and the rules
+    of its batch, which saves reading them again for every message.
     """
     from .outbound import SendRefused, send_text
 
     if message.direction != Message.Direction.INBOUND or message.automated or message.type not in ANSWERABLE_TYPES:
         return None
-    # Fresh from the database: processing has just moved the contact's service window.
-    conversation = Conversation.objects.select_related("contact").get(pk=message.conversation_id)
+    if conversation is None:
+        conversation = Conversation.objects.select_related("contact").get(pk=message.conversation_id)
     contact = conversation.contact
 
     def first() -> bool:
@@ -89,7 +108,7 @@ def answer(message: Message, *, dispatch: bool = True) -> Message | None:
         )
 
     now = timezone.now()
-    rule = choose_rule(message.text, first_message=first, at=now)
+    rule = choose_rule(message.text, first_message=first, at=now, book=book)
     if rule is None or not _claim_cooldown(rule, contact, now):
         return None
     try:

@@ -160,6 +160,8 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> M
     Contact.objects.filter(pk=contact.pk).update(
         last_inbound_at=Greatest(Coalesce("last_inbound_at", sent_at), sent_at)
     )
+    contact.last_inbound_at = max(contact.last_inbound_at or sent_at, sent_at)
+    conversation.contact = contact  # as it now is, for the auto-reply
     Conversation.objects.filter(pk=conversation.pk).update(
         unread_count=F("unread_count") + 1,
         status=Conversation.Status.OPEN,
@@ -204,8 +206,8 @@ def apply_statuses(statuses: list[dict]) -> None:
     move_messages(recorded)
     # Billing: delivered/read statuses carry Meta's price (the ledger dedupes by wamid); a failed send
     # gives back the balance it held.
-    broadcast_tracking.apply_statuses(list(rows.values()))
-    metering.record_statuses(list(rows.values()))
+    holds = broadcast_tracking.apply_statuses(list(rows.values()))
+    metering.record_statuses(list(rows.values()), holds=holds)
     failed = [status["id"] for status in recorded if status["status"] == "failed"]
     if failed:
         shop_id = metering.current_terms().shop_id

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 # Rows per transaction. A customer's row is answered once its batch commits, and the replies go out one after
 # another, so those batches stay small; statuses are applied in a few set-based statements whatever their number.
-BATCH_ROWS = {True: 8, False: 200}
+BATCH_ROWS = {True: 4, False: 200}
 
 
 @app.task(bind=True, acks_late=True, max_retries=8)
@@ -47,7 +47,12 @@ def process_intake(self, intake_id: int) -> int:
     ).order_by("pk")
     handled = 0
     while True:
-        rows = list(pending.only("pk", "body", "phone_number_ids")[: BATCH_ROWS[customer_waiting]])
+        with transaction.atomic():  # only the rows no other worker is processing: workers share a backlog
+            rows = list(
+                pending.select_for_update(skip_locked=True).only("pk", "body", "phone_number_ids")[
+                    : BATCH_ROWS[customer_waiting]
+                ]
+            )
         if not rows:
             return handled
         try:
@@ -62,8 +67,9 @@ def process_intake(self, intake_id: int) -> int:
                     logger.exception("intake %s failed; left pending for the sweeper", row.pk)
             return handled
         handled += new_messages
-        if claimed < BATCH_ROWS[customer_waiting]:
-            return handled  # all there was, or the rest is another worker's
+        if claimed == len(rows) < BATCH_ROWS[customer_waiting]:
+            return handled  # all there was
+        # A full batch (more may wait), or another worker claimed some of these first: look again.
 
 
 def _process_batch(rows: list[WebhookIntake]) -> tuple[int, int]:
@@ -86,8 +92,9 @@ def _process_batch(rows: list[WebhookIntake]) -> tuple[int, int]:
         WebhookIntake.objects.filter(pk__in=claimed).update(
             status=WebhookIntake.Status.PROCESSED, processed_at=timezone.now(), attempts=F("attempts") + 1
         )
+        book = auto_reply.RuleBook() if new_messages else None
         for message in new_messages:
-            reply = _auto_reply(message)
+            reply = _auto_reply(message, book)
             if reply is not None:
                 replies.append(reply.pk)
     for reply_id in replies:
@@ -96,11 +103,11 @@ def _process_batch(rows: list[WebhookIntake]) -> tuple[int, int]:
     return len(new_messages), len(mine)
 
 
-def _auto_reply(message):
+def _auto_reply(message, book):
     """The reply row, in the processing transaction (a savepoint: a failing rule never loses the message)."""
     try:
         with transaction.atomic():
-            return auto_reply.answer(message, dispatch=False)
+            return auto_reply.answer(message, dispatch=False, conversation=message.conversation, book=book)
     except Exception:
         logger.exception("auto-reply failed for message %s", message.pk)
         return None

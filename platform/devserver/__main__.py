@@ -66,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
                 "web": [
                     PYTHON, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
                 ],
-                # Customer-facing work (inbound messages, replies) has workers of its own.
+                # Customer-facing work (inbound messages, replies) has workers of its own: processes, since
+                # processing is CPU-bound Python between short database waits (one process is one GIL).
                 "worker-interactive": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool",
-                                       "threads", "--concurrency", "8", "-Q", "interactive", "-n", "interactive@%h"],
+                                       "prefork", "--concurrency", "4", "-Q", "interactive", "-n", "interactive@%h"],
                 "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool", "threads",
                            "--concurrency", "8", "-Q", "default", "-n", "default@%h"],
                 "beat": [
