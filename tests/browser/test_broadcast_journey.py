@@ -106,6 +106,11 @@ def test_owner_sends_a_promotion_to_a_segment_and_retargets_from_its_funnel(brow
     expect(page.get_by_test_id("review-preview")).to_contain_text("Halo Kak, koleksi Lebaran")
     expect(page.get_by_test_id("review-refusal")).to_have_count(0)
     screenshots.take(page, "review")
+    # A listener of our own on the dashboard's live stream, to see the progress events the page is fed.
+    page.evaluate(
+        "() => { window.progressEvents = []; new EventSource('/api/inbox/stream/').addEventListener("
+        "'broadcast.progress', (e) => window.progressEvents.push(JSON.parse(e.data))); }"
+    )
     page.get_by_test_id("review-send").click()
 
     # 3. Progress: the bar moves as the workers send (live events), then the broadcast completes.
@@ -120,6 +125,8 @@ def test_owner_sends_a_promotion_to_a_segment_and_retargets_from_its_funnel(brow
     expect(page.get_by_test_id("progress-rate")).to_contain_text("messages/s")
     screenshots.take(page, "progress-moving")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=30_000)
+    events = page.evaluate("() => window.progressEvents")
+    assert any(e["broadcast_id"] == broadcast_id and 0 < e["sent"] < AUDIENCE for e in events), events[:3]
     expect(page.get_by_test_id("broadcast-status")).to_have_text("Completed", timeout=30_000)
     expect(page.get_by_test_id("progress-sent")).to_have_text(f"{AUDIENCE:,}")
     expect(page.get_by_test_id("progress-failed")).to_have_text("0")
