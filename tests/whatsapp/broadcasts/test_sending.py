@@ -7,8 +7,10 @@ import signal
 from django_tenants.utils import schema_context
 
 from billing.models import Reservation
-from tests.support.servers import eventually
+from crm.models import Contact
+from tests.support.servers import eventually, sim_call
 from whatsapp.broadcasts import results
+from whatsapp.broadcasts.models import Broadcast
 
 
 def test_a_broadcast_reaches_everyone_once_and_the_ledger_charges_exactly_the_estimate(sending_stack):
@@ -71,3 +73,41 @@ def test_a_worker_killed_mid_broadcast_leaves_nobody_messaged_twice_and_nobody_o
     assert stack.stats(number) == {"accepted": 10_000, "rate_limited": 0}
     sent = stack.recipients(broadcast, wamid__isnull=False)
     assert len(sent) == 10_000 and len({r.wamid for r in sent}) == 10_000
+
+
+def test_a_number_whatsapp_does_not_know_fails_with_its_reason_is_marked_undeliverable_and_costs_nothing(
+    sending_stack,
+):
+    stack = sending_stack
+    number = stack.number(throughput_mps=1000)
+    broadcast = stack.broadcast(4, "899")  # the simulator's 62899… customers are not on WhatsApp
+
+    with stack.broadcast_worker("broadcasts-1"):
+        stack.start(broadcast)
+        assert stack.finish(broadcast, timeout=60) == "completed"
+
+    failed = eventually(lambda: stack.recipients(broadcast, status="failed", error_code=131026), timeout=30)
+    assert len(failed) == 4
+    assert {r.error_reason for r in failed} == {"Nomor ini tidak dapat menerima pesan WhatsApp."}
+    with schema_context(stack.world.shop.schema_name):
+        assert Contact.objects.filter(pk__in=[r.contact_id for r in failed], undeliverable=True).count() == 4
+    held = Reservation.objects.get(account__shop=stack.world.shop, reference=broadcast.hold_reference)
+    assert held.remaining == 0 and held.amount > 0
+    assert stack.stats(number)["accepted"] == 4
+
+
+def test_a_template_whatsapp_paused_stops_the_broadcast_with_the_reason_and_sends_nothing(sending_stack):
+    stack = sending_stack
+    number = stack.number(throughput_mps=1000)
+    sim_call(stack.sim, "POST", "/_sim/templates", {"waba_id": f"WABA-{number}", "name": "koleksi_baru",
+                                                    "language": "id", "status": "PAUSED"})  # fmt: skip
+    broadcast = stack.broadcast(20, "8114")
+
+    with stack.broadcast_worker("broadcasts-1"):
+        stack.start(broadcast)
+        assert eventually(lambda: stack.status(broadcast) == "stopped", timeout=30)
+
+    with schema_context(stack.world.shop.schema_name):
+        assert Broadcast.objects.get(pk=broadcast.pk).status_reason == "Template ini dijeda oleh WhatsApp."
+    assert len(stack.recipients(broadcast, status="queued")) == 20
+    assert stack.stats(number)["accepted"] == 0
