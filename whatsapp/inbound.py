@@ -5,9 +5,7 @@ import logging
 import unicodedata
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
-from django.db.models.functions import Coalesce, Greatest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from billing import metering, wallet
@@ -95,20 +93,23 @@ def _identity(message: dict, profiles: dict) -> tuple[str | None, str | None, st
     return wa_id, user_id or profile.get("user_id"), (profile.get("profile") or {}).get("name", "")
 
 
-def customers(intake: WebhookIntake) -> dict[tuple, Contact]:
-    """The row's customers, upserted before processing, each in a short transaction of its own.
+def customers(rows: list[WebhookIntake]) -> dict[tuple, Contact]:
+    """The rows' customers, upserted before processing, in a short transaction of their own.
 
     A new customer also bumps the shop's daily counters (one row per day); committed here, that row is
     locked for a moment rather than for a whole processing transaction, so concurrent messages from new
     customers do not queue behind each other. Safe to repeat: the upsert finds what it made.
     """
     found = {}
-    for _value, profiles, messages in _my_changes(intake):
-        for message in messages:
-            wa_id, user_id, name = _identity(message, profiles)
-            if (wa_id, user_id) not in found:
-                with transaction.atomic():
-                    found[(wa_id, user_id)] = upsert_whatsapp_contact(wa_id=wa_id, business_user_id=user_id, name=name)
+    with transaction.atomic():
+        for intake in rows:
+            for _value, profiles, messages in _my_changes(intake):
+                for message in messages:
+                    wa_id, user_id, name = _identity(message, profiles)
+                    if (wa_id, user_id) not in found:
+                        found[(wa_id, user_id)] = upsert_whatsapp_contact(
+                            wa_id=wa_id, business_user_id=user_id, name=name
+                        )
     return found
 
 
@@ -136,43 +137,71 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> M
     contact = contacts.get((wa_id, user_id)) or upsert_whatsapp_contact(
         wa_id=wa_id, business_user_id=user_id, name=name
     )
-    conversation, _ = Conversation.objects.get_or_create(contact=contact)
+    conversation = _conversation(contact)
     kind = message.get("type", "unknown")
     body = message.get(kind) if isinstance(message.get(kind), dict) else {}
     sent_at = from_unix(message.get("timestamp"))
-    try:
-        with transaction.atomic():
-            stored = Message.objects.create(
-                conversation=conversation,
-                direction=Message.Direction.INBOUND,
-                wamid=message.get("id"),
-                type=kind,
-                text=summary_text(message),
-                payload=message,
-                status=Message.Status.RECEIVED,
-                context_wamid=(message.get("context") or {}).get("id", ""),
-                media_id=body.get("id", "") if kind in {"image", "document", "video", "audio", "sticker"} else "",
-                created_at=sent_at,
-            )
-    except IntegrityError:
-        return None  # a duplicate delivery: stored once already
-    # Later of the stored and this message's time: deliveries come out of order.
-    Contact.objects.filter(pk=contact.pk).update(
-        last_inbound_at=Greatest(Coalesce("last_inbound_at", sent_at), sent_at)
+    stored = Message(
+        conversation=conversation,
+        direction=Message.Direction.INBOUND,
+        wamid=message.get("id"),
+        type=kind,
+        text=summary_text(message),
+        payload=message,
+        status=Message.Status.RECEIVED,
+        context_wamid=(message.get("context") or {}).get("id", ""),
+        media_id=body.get("id", "") if kind in {"image", "document", "video", "audio", "sticker"} else "",
+        created_at=sent_at,
     )
+    if not _insert_once(stored, "wamid"):
+        return None  # a duplicate delivery: stored once already
+    with connection.cursor() as cursor:
+        # The contact's service window (the later of the stored and this message's time: deliveries come out of
+        # order) and the conversation's list entry, in one statement.
+        cursor.execute(
+            f"WITH contact AS (UPDATE {Contact._meta.db_table} "
+            "SET last_inbound_at = GREATEST(COALESCE(last_inbound_at, %s), %s) WHERE id = %s) "
+            f"UPDATE {Conversation._meta.db_table} SET unread_count = unread_count + 1, status = %s, "
+            "last_message_at = %s, last_message_preview = %s WHERE id = %s",
+            [sent_at, sent_at, contact.pk, Conversation.Status.OPEN, sent_at, stored.text[:200], conversation.pk],
+        )
     contact.last_inbound_at = max(contact.last_inbound_at or sent_at, sent_at)
     conversation.contact = contact  # as it now is, for the auto-reply
-    Conversation.objects.filter(pk=conversation.pk).update(
-        unread_count=F("unread_count") + 1,
-        status=Conversation.Status.OPEN,
-        last_message_at=sent_at,
-        last_message_preview=stored.text[:200],
-    )
     consent.after_customer_message(contact, stored, getattr(connection.tenant, "locale", None) or "id")
     transaction.on_commit(
         lambda: live.publish("message.created", {"conversation_id": conversation.pk, "message_id": stored.pk})
     )
     return stored
+
+
+def _conversation(contact: Contact) -> Conversation:
+    """The contact's one conversation, made on their first message."""
+    conversation = Conversation.objects.filter(contact=contact).first()
+    if conversation is None:
+        conversation = Conversation(contact=contact)
+        if not _insert_once(conversation, "contact_id"):
+            conversation = Conversation.objects.get(contact=contact)  # made by another worker a moment ago
+    return conversation
+
+
+def _insert_once(instance, conflict_column: str) -> bool:
+    """Inserts a model instance unless its unique `conflict_column` is taken; sets its id and says whether it
+    was new. One statement, where create() inside a savepoint takes three."""
+    meta = instance._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({conflict_column}) DO NOTHING RETURNING {meta.pk.column}",
+            [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+    return True
 
 
 def apply_statuses(statuses: list[dict]) -> None:

@@ -75,9 +75,7 @@ def process_intake(self, intake_id: int) -> int:
 def _process_batch(rows: list[WebhookIntake]) -> tuple[int, int]:
     """The rows not taken by another worker, in one transaction; then their auto-replies are sent.
     Returns (new customer messages, rows claimed)."""
-    contacts = {}
-    for row in rows:
-        contacts |= inbound.customers(row)  # committed apart: see there
+    contacts = inbound.customers(rows)  # committed apart: see there
     replies: list[int] = []
     with transaction.atomic():
         claimed = set(
