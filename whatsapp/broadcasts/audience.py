@@ -49,20 +49,26 @@ def selected(spec: dict) -> QuerySet:
     nothing is chosen (a broadcast never goes to "everyone" by omission)."""
     spec = spec or {}
     zone = shop_zone()
-    chosen = Q(pk__in=[])
+    parts: list[Q] = []
     segment_ids = _ids(spec.get("segments"), "segments")
     segments = {segment.pk: segment for segment in Segment.objects.filter(pk__in=segment_ids)}
     missing = set(segment_ids) - set(segments)
     if missing:
         raise ServiceError(_("A chosen segment no longer exists."), field="audience")
     for segment in segments.values():
-        chosen |= rules_q(segment.rules, zone=zone)
+        parts.append(rules_q(segment.rules, zone=zone))
     for key in spec.get("groups") or []:
-        chosen |= rules_q(builtin_rules(str(key)), zone=zone)
+        parts.append(rules_q(builtin_rules(str(key)), zone=zone))
     if labels := _ids(spec.get("labels"), "labels"):
-        chosen |= Q(pk__in=Contact.labels.through.objects.filter(label_id__in=labels).values("contact_id"))
+        parts.append(Q(pk__in=Contact.labels.through.objects.filter(label_id__in=labels).values("contact_id")))
     if contacts := _ids(spec.get("contacts"), "contacts"):
-        chosen |= Q(pk__in=contacts)
+        parts.append(Q(pk__in=contacts))
+    if not parts:
+        return Contact.objects.none()
+    # An empty Q is "every contact" (a segment without rules), but Q() | Q(x) would drop it: say it outright.
+    chosen = Q(pk__isnull=False) if any(not part for part in parts) else Q()
+    for part in parts:
+        chosen |= part
     return Contact.objects.filter(merged_into__isnull=True).filter(chosen)
 
 

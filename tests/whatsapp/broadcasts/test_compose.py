@@ -265,3 +265,11 @@ def test_an_uploaded_list_becomes_a_label_to_broadcast_to_and_its_unreadable_lin
     assert set(label.contacts.values_list("phone", flat=True)) == {existing.phone, "+6281377700002"}
     broadcast = BroadcastFactory(audience={"labels": [label.pk]})
     assert cost.estimate(broadcast).recipients == 2
+
+
+def test_a_segment_without_rules_reaches_every_contact_even_beside_other_choices(shop):
+    everyone = Segment.objects.create(name="Semua", rules={})
+    contacts = ContactFactory.create_batch(3)
+    broadcast = BroadcastFactory(audience={"segments": [everyone.pk], "contacts": [contacts[0].pk]})
+
+    assert cost.estimate(broadcast).recipients == 3
