@@ -9,7 +9,8 @@ sent/delivered/read status webhooks for every reply, as Meta would), gunicorn wi
 Celery workers split by queue as `make run` and the README's deploy do it (the first serves `interactive`:
 customer messages and replies, BENCH_INTERACTIVE_POOL (prefork) x BENCH_INTERACTIVE_CONCURRENCY (4); the
 other BENCH_WORKERS - 1 serve `default`: status updates, threads pool, at a lower CPU priority, see
-config/celery.py), PostgreSQL and Redis as configured.
+config/celery.py), PostgreSQL and Redis as configured. Under load a processing task applies the pending
+webhooks of the shop in batches (whatsapp/tasks.py), so `queue_and_processing` includes waiting for a batch.
 The shop has one keyword rule ("harga", cooldown 0); BENCH_RATE distinct customers per second write
 "harga ...?" for BENCH_SECONDS seconds, each triggered through the simulator's control plane
 (`POST /_sim/customers/{wa_id}/messages`), which queues the signed inbound webhook at once.
@@ -22,6 +23,9 @@ taken here, on one clock (time.perf_counter of this process):
   process, which WHATSAPP_GRAPH_BASE_URL points at and which forwards every Graph request to the simulator
   unchanged (only successful sends count; the first one per customer).
 Missing replies are counted on the simulator's side (each customer's thread must hold a business message).
+`server_cpu_ms_per_message` is the CPU time of this run's own processes (web server, workers, simulator;
+not PostgreSQL or Redis) from the warm-up until every status webhook is processed, per customer message: a
+cost that other work on a shared machine does not skew, unlike the latencies.
 A breakdown from the database (wall clock: intake received_at / processed_at, reply created_at) says where
 the time goes.
 
@@ -309,9 +313,11 @@ def main() -> int:
             sim_call(sim, "POST", "/_sim/numbers", {**number, "callback_url": f"{web}/webhooks/whatsapp/",
                                                     "throughput_mps": 80})  # fmt: skip
             tap = GraphTap(sim)
+            cpu_before = descendants_cpu_s()
             outcome = asyncio.run(run(sim, number, tap, tap_port, customers, warmup))
             stats = sim_call(sim, "GET", "/_sim/stats")
             drained = wait_drained(shop, since)
+            server_cpu_s = descendants_cpu_s() - cpu_before
 
     latencies = [tap.replies[w][0] - outcome["started"][w][0] for w in customers if w in tap.replies]
     replied_in_sim = sum(1 for w in customers if any(m["direction"] == "in" for m in outcome["threads"].get(w, [])))
@@ -340,6 +346,7 @@ def main() -> int:
         "sim_webhooks_failed": stats.get("webhooks_failed"),
         "sim_webhook_retries": stats.get("webhook_retries"),
         "intake_rows": drained,
+        "server_cpu_ms_per_message": round(server_cpu_s * 1000 / (count + len(warmup)), 1),
         "celery_workers": WORKERS,
         "interactive_pool": f"{INTERACTIVE_POOL} x{INTERACTIVE_CONCURRENCY}",
         **legs,
@@ -348,6 +355,26 @@ def main() -> int:
         log(f"trigger failures (first 5): {outcome['failures'][:5]}")
     print(json.dumps(result), flush=True)
     return 0
+
+
+def descendants_cpu_s() -> float:
+    """CPU seconds used so far by the processes this one started and theirs (gunicorn's and Celery's children)."""
+    parents, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    ours, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - ours
+        ours |= frontier
+    return sum(cpu[pid] for pid in ours)
 
 
 def wait_ready(names: list[str], timeout: float = 90) -> None:
