@@ -339,7 +339,9 @@ export interface ImportStatus {
   created_count: number;
   updated_count: number;
   failed_count: number;
-  errors: { line: number; reason: string }[];
+  errors: { line: number | null; reason: string }[];
+  /** How many failed lines are not listed, when the stored list is capped. */
+  errors_note?: string | null;
   finished_at: string | null;
 }
 
@@ -914,8 +916,9 @@ export const endpoints = {
     form.append("file", file);
     return api.upload<ImportUpload>("/api/crm/imports/", form);
   },
-  startImport: (id: number, mapping: Record<string, string | null>, update_existing: boolean) =>
-    api.post<{ id: number; status: ImportState }>(`/api/crm/imports/${id}/start/`, { mapping, update_existing }),
+  /** `label_all` (at most 40 characters) labels every imported row: how an uploaded list becomes a broadcast audience. */
+  startImport: (id: number, mapping: Record<string, string | null>, update_existing: boolean, label_all?: string) =>
+    api.post<{ id: number; status: ImportState }>(`/api/crm/imports/${id}/start/`, label_all ? { mapping, update_existing, label_all } : { mapping, update_existing }),
   importStatus: (id: number) => api.get<ImportStatus>(`/api/crm/imports/${id}/`),
 
   /* CRM: catalog & orders */

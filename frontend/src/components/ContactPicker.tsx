@@ -13,6 +13,7 @@ export function ContactPicker({
   onChange,
   testId,
   excludeId,
+  excludeIds = [],
   errors = [],
 }: {
   id: string;
@@ -21,6 +22,8 @@ export function ContactPicker({
   onChange: (contact: ContactRef | null) => void;
   testId: string;
   excludeId?: number;
+  /** Contacts not offered (already chosen elsewhere), filtered as they change without searching again. */
+  excludeIds?: number[];
   errors?: string[];
 }) {
   const { t } = useI18n();
@@ -44,6 +47,7 @@ export function ContactPicker({
       window.clearTimeout(timer);
     };
   }, [search, value, excludeId]);
+  const offered = results?.filter((c) => !excludeIds.includes(c.id)) ?? null;
 
   return (
     <div className={`field contact-picker${errors.length ? " field-invalid" : ""}`}>
@@ -69,10 +73,10 @@ export function ContactPicker({
             onChange={(e) => setSearch(e.target.value)}
             data-testid={testId}
           />
-          {results !== null ? (
+          {offered !== null ? (
             <ul className="picker-results" role="listbox" aria-label={label}>
-              {results.length === 0 ? <li className="muted small picker-empty">{t("picker.noContacts")}</li> : null}
-              {results.map((c) => (
+              {offered.length === 0 ? <li className="muted small picker-empty">{t("picker.noContacts")}</li> : null}
+              {offered.map((c) => (
                 <li key={c.id}>
                   <button
                     type="button"

@@ -30,6 +30,7 @@ import { BillingPage } from "./settings/BillingPage";
 import { QuickRepliesPage } from "./settings/QuickRepliesPage";
 import { ContactFieldsPage } from "./settings/ContactFieldsPage";
 import { OrderNotificationsPage } from "./settings/OrderNotificationsPage";
+import { OptOutPage } from "./settings/OptOutPage";
 import { SegmentsPage } from "./segments/SegmentsPage";
 import { WhatsAppPage } from "./settings/WhatsAppPage";
 
@@ -87,6 +88,7 @@ export function ShopRoutes() {
           <Route path="quick-replies" element={<QuickRepliesPage />} />
           <Route path="contact-fields" element={<ContactFieldsPage />} />
           <Route path="order-notifications" element={<OrderNotificationsPage />} />
+          <Route path="opt-out" element={<OptOutPage />} />
           <Route path="billing" element={<BillingPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />

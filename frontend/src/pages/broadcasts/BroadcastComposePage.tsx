@@ -17,6 +17,8 @@ import {
   type BroadcastVariable,
   type VariableSource,
 } from "./api";
+import { AudienceContacts } from "./AudienceContacts";
+import { AudienceUpload } from "./AudienceUpload";
 
 const SOURCES: { value: VariableSource; key: TKey }[] = [
   { value: "field", key: "broadcasts.compose.source.field" },
@@ -471,7 +473,14 @@ export function BroadcastComposePage() {
             testId="audience-label"
             empty={t("broadcasts.compose.noLabels")}
           />
-          {form.audience.contacts.length ? <p className="muted small">{t("broadcasts.compose.handPicked", { n: form.audience.contacts.length })}</p> : null}
+          <AudienceUpload
+            broadcastName={form.name}
+            onLabel={(fresh, labelId) => {
+              setOptions(fresh);
+              setForm((old) => ({ ...old, audience: { ...old.audience, labels: old.audience.labels.includes(labelId) ? old.audience.labels : [...old.audience.labels, labelId] } }));
+            }}
+          />
+          <AudienceContacts ids={form.audience.contacts} onChange={(contacts) => setForm((old) => ({ ...old, audience: { ...old.audience, contacts } }))} />
           <FieldErrors id="compose-audience" errors={err("audience")} />
           <ChipSelect
             legend={t("broadcasts.compose.exclude")}

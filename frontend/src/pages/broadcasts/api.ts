@@ -146,6 +146,14 @@ export interface RecipientRow {
   replied_at: string | null;
 }
 
+/** The shop's opt-out words and the confirmation a customer gets; the built-in words always work. */
+export interface ConsentSettings {
+  stop_words: string[];
+  /** Empty: the default message in the shop's language. */
+  confirmation: string;
+  built_in_words: string[];
+}
+
 export const broadcastApi = {
   list: () => api.get<{ results: Broadcast[]; count: number }>("/api/broadcasts/"),
   get: (id: number) => api.get<Broadcast>(`/api/broadcasts/${id}/`),
@@ -153,6 +161,9 @@ export const broadcastApi = {
   update: (id: number, data: BroadcastPayload) => api.patch<Broadcast>(`/api/broadcasts/${id}/`, data),
   remove: (id: number) => api.delete(`/api/broadcasts/${id}/`),
   options: () => api.get<BroadcastOptions>("/api/broadcasts/options/"),
+  consent: () => api.get<ConsentSettings>("/api/broadcasts/consent/"),
+  /** Owners and admins only (403 for agents). */
+  saveConsent: (data: Pick<ConsentSettings, "stop_words" | "confirmation">) => api.put<ConsentSettings>("/api/broadcasts/consent/", data),
   estimate: (id: number) => api.get<Estimate>(`/api/broadcasts/${id}/estimate/`),
   preview: (id: number) => api.get<{ recipients: PreviewRecipient[] }>(`/api/broadcasts/${id}/preview/`),
   send: (id: number, at: string | null) => api.post<Broadcast>(`/api/broadcasts/${id}/send/`, { at }),

@@ -184,7 +184,7 @@ describe("Broadcasts", () => {
     expect(screen.getByTestId("compose-alert")).toHaveTextContent("Please check the highlighted fields.");
     expect(screen.getByTestId("compose-name-error")).toHaveTextContent("Give the broadcast a name.");
     expect(screen.getByTestId("compose-template-error")).toHaveTextContent("Choose a template.");
-    expect(screen.getByTestId("compose-audience-error")).toHaveTextContent("Choose at least one segment, group or label.");
+    expect(screen.getByTestId("compose-audience-error")).toHaveTextContent("Choose at least one segment, group, label or contact.");
 
     await user.type(screen.getByTestId("compose-name"), "Koleksi Lebaran");
     await user.selectOptions(screen.getByTestId("compose-template"), "7");

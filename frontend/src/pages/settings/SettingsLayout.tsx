@@ -37,6 +37,9 @@ export function SettingsLayout() {
         <NavLink to="/settings/order-notifications" className="tab" data-testid="settings-order-notifications-tab">
           {t("settings.orderNotifications")}
         </NavLink>
+        <NavLink to="/settings/opt-out" className="tab" data-testid="settings-opt-out-tab">
+          {t("settings.optOut")}
+        </NavLink>
         {canManage ? (
           <NavLink to="/settings/billing" className="tab" data-testid="settings-billing-tab">
             {t("settings.billing")}
