@@ -149,7 +149,10 @@ def main() -> None:
             with contextlib.ExitStack() as workers:
                 workers.enter_context(celery_worker(name="bench-processing", **env))
                 senders = [
-                    workers.enter_context(celery_worker(name=f"bench-broadcasts-{n}", queues="broadcasts", **env))
+                    # One send loop per process, as in production: each loop has a core's worth of GIL.
+                    workers.enter_context(
+                        celery_worker(name=f"bench-broadcasts-{n}", queues="broadcasts", concurrency=1, **env)
+                    )
                     for n in range(WORKERS)
                 ]
                 time.sleep(3)  # workers up and connected

@@ -86,11 +86,12 @@ def web_server(**extra_env: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def celery_worker(
-    name: str = "worker", queues: str = "interactive,default", **extra_env: str
+    name: str = "worker", queues: str = "interactive,default", concurrency: int = 4, **extra_env: str
 ) -> Iterator[subprocess.Popen]:
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads", "--concurrency", "4",
-        "-l", "info", "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"{name}@%h", "-Q", queues,
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads",
+        "--concurrency", str(concurrency), "-l", "info", "--without-heartbeat", "--without-mingle",
+        "--without-gossip", "-n", f"{name}@%h", "-Q", queues,
     ]  # fmt: skip
     with running(name, command, process_env(**extra_env)) as process:
         yield process
