@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { mockFetch, renderApp, sessionBody, shopConfig } from "../../test/utils";
 import type { Broadcast, BroadcastOptions, Estimate, Progress, Results } from "./api";
+import { uploadLabelName } from "./AudienceUpload";
 import { retargetName } from "./BroadcastResults";
 
 type Routes = Parameters<typeof mockFetch>[0];
@@ -412,6 +413,146 @@ describe("Broadcasts", () => {
     const long = retargetName("Promo ".repeat(20), "Replied but no order");
     expect(long).toHaveLength(80);
     expect(long.endsWith("… · Replied but no order")).toBe(true);
+  });
+
+  it("compose imports an uploaded list under a label named after the broadcast, adds that label to the audience and lists the unreadable lines", async () => {
+    const LIST_LABEL = { id: 21, name: "Broadcast: Koleksi Lebaran", color: "#888" };
+    let optionsCalls = 0;
+    let polls = 0;
+    const { calls } = mockFetch(
+      routes({
+        "GET /api/broadcasts/options/": () => {
+          optionsCalls += 1;
+          // The label exists once the import has run.
+          return { body: optionsCalls === 1 ? OPTIONS : { ...OPTIONS, labels: [...OPTIONS.labels, LIST_LABEL] } };
+        },
+        "POST /api/crm/imports/": {
+          status: 201,
+          body: {
+            id: 31,
+            filename: "pembeli-lebaran.csv",
+            columns: ["Nama", "No HP"],
+            preview: [
+              ["Rina", "0812 0000 1111"],
+              ["Dewi", "12"],
+            ],
+            suggested_mapping: { Nama: "name", "No HP": "phone" },
+            fields: [
+              { key: "name", label: "Name" },
+              { key: "phone", label: "Phone" },
+            ],
+          },
+        },
+        "POST /api/crm/imports/31/start/": { status: 202, body: { id: 31, status: "running" } },
+        "GET /api/crm/imports/31/": () => {
+          polls += 1;
+          return polls < 2
+            ? { body: { id: 31, status: "running", total_rows: 4, processed_rows: 2, created_count: 1, updated_count: 0, failed_count: 1, errors: [], finished_at: null } }
+            : {
+                body: {
+                  id: 31,
+                  status: "done",
+                  total_rows: 4,
+                  processed_rows: 4,
+                  created_count: 2,
+                  updated_count: 0,
+                  failed_count: 2,
+                  errors: [
+                    { line: 3, reason: "Invalid phone number: 12" },
+                    { line: 5, reason: "No phone number." },
+                  ],
+                  finished_at: "2026-05-01T03:00:00Z",
+                },
+              };
+        },
+        "POST /api/broadcasts/": { status: 201, body: broadcast() },
+        "GET /api/broadcasts/12/": { body: broadcast() },
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp(shopConfig({ locale: "en" }), "/broadcasts/new");
+
+    await user.upload(await screen.findByTestId("import-file"), new File(["Nama,No HP\nRina,0812 0000 1111\n"], "pembeli-lebaran.csv", { type: "text/csv" }));
+    // The columns are matched as the server suggests; without a name there is no label to give the list yet.
+    expect(await screen.findByTestId("import-mapping-No HP")).toHaveValue("phone");
+    expect(screen.getByTestId("audience-upload-label")).toHaveTextContent("Name the broadcast first");
+    expect(screen.getByTestId("import-start")).toBeDisabled();
+
+    await user.type(screen.getByTestId("compose-name"), "Koleksi Lebaran");
+    expect(screen.getByTestId("audience-upload-label")).toHaveTextContent("Every contact in the list gets the label “Broadcast: Koleksi Lebaran”.");
+    await user.click(screen.getByTestId("import-start"));
+    expect(calls.find((c) => c.url === "/api/crm/imports/31/start/")?.body).toEqual({
+      mapping: { Nama: "name", "No HP": "phone" },
+      update_existing: true,
+      label_all: "Broadcast: Koleksi Lebaran",
+    });
+
+    expect(await screen.findByTestId("audience-upload-summary", {}, { timeout: 3000 })).toHaveTextContent("2 contacts imported, 2 lines could not be read");
+    const rows = within(screen.getByTestId("import-errors")).getAllByTestId("import-error-row");
+    expect(rows.map((r) => r.textContent)).toEqual(["3Invalid phone number: 12", "5No phone number."]);
+    expect(await screen.findByTestId("audience-upload-added")).toHaveTextContent("Label “Broadcast: Koleksi Lebaran” added to the audience.");
+    expect(screen.getByTestId("audience-label-21")).toHaveAttribute("aria-pressed", "true");
+    expect(screen.getByTestId("audience-label-9")).toHaveAttribute("aria-pressed", "false");
+
+    // The label alone is an audience: the draft saves with it.
+    await user.selectOptions(screen.getByTestId("compose-template"), "8");
+    await user.click(screen.getByTestId("compose-save"));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.url === "/api/broadcasts/")).toBe(true));
+    const post = calls.find((c) => c.method === "POST" && c.url === "/api/broadcasts/");
+    expect((post?.body as { audience: unknown }).audience).toEqual({ segments: [], groups: [], labels: [21], contacts: [] });
+  });
+
+  it("names an uploaded list's label after the broadcast within the 40 characters a label may have", () => {
+    const t = (_key: string, vars?: Record<string, unknown>) => `Broadcast: ${String(vars?.name)}`;
+    expect(uploadLabelName("  Koleksi   Lebaran ", t)).toBe("Broadcast: Koleksi Lebaran");
+    expect(uploadLabelName("Diskon 🎉".repeat(10), t)).toBe(Array.from(`Broadcast: ${"Diskon 🎉".repeat(10)}`).slice(0, 40).join(""));
+    expect(Array.from(uploadLabelName("x".repeat(80), t))).toHaveLength(40);
+    expect(uploadLabelName("   ", t)).toBe("");
+  });
+
+  it("compose adds hand-picked contacts found by search and removes them by their chip", async () => {
+    const { calls } = mockFetch(
+      routes({
+        "GET /api/broadcasts/12/": { body: broadcast({ audience: { segments: [], groups: [], labels: [], contacts: [5] } }) },
+        "GET /api/crm/contacts/5/": { body: { id: 5, name: "Rina", phone: "+6281200001111" } },
+        "GET /api/crm/contacts/": {
+          body: {
+            results: [
+              { id: 5, name: "Rina", phone: "+6281200001111", city: "Bandung" },
+              { id: 6, name: "Rini Wulandari", phone: "+6281300002222", city: "Solo" },
+            ],
+            next_cursor: null,
+          },
+        },
+        "PATCH /api/broadcasts/12/": { body: broadcast() },
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp(shopConfig({ locale: "en" }), "/broadcasts/12/edit");
+
+    // A saved draft's picked contact is shown by name.
+    const saved = await screen.findByTestId("audience-contact-5");
+    await waitFor(() => expect(saved).toHaveTextContent("Rina+6281200001111"));
+    await user.type(screen.getByTestId("audience-contact-search"), "rin");
+    // Rina is already picked, so only Rini is offered.
+    await user.click(await screen.findByTestId("audience-contact-search-option-6"));
+    expect(screen.queryByTestId("audience-contact-search-option-5")).not.toBeInTheDocument();
+    expect(calls.some((c) => c.url === "/api/crm/contacts/?q=rin")).toBe(true);
+    expect(screen.getByTestId("audience-contact-6")).toHaveTextContent("Rini Wulandari");
+    expect(screen.getByTestId("audience-contact-search")).toHaveValue("");
+
+    await user.click(screen.getByRole("button", { name: "Remove Rina from the audience" }));
+    expect(screen.queryByTestId("audience-contact-5")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("compose-save"));
+    await waitFor(() => expect(calls.some((c) => c.method === "PATCH")).toBe(true));
+    expect((calls.find((c) => c.method === "PATCH")?.body as { audience: unknown }).audience).toEqual({ segments: [], groups: [], labels: [], contacts: [6] });
+
+    // With every contact removed and no other audience, the draft is refused before it is sent.
+    await user.click(screen.getByTestId("audience-contact-remove-6"));
+    expect(screen.getByTestId("audience-contacts")).toHaveTextContent("No contacts picked one by one yet.");
+    await user.click(screen.getByTestId("compose-save"));
+    expect(screen.getByTestId("compose-audience-error")).toHaveTextContent("Choose at least one segment, group, label or contact.");
+    expect(calls.filter((c) => c.method === "PATCH")).toHaveLength(1);
   });
 
   it("speaks Indonesian by default", async () => {
