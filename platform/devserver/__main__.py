@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
                                        "prefork", "--concurrency", "4", "-Q", "interactive", "-n", "interactive@%h"],
                 "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool", "threads",
                            "--concurrency", "8", "-Q", "default", "-n", "default@%h"],
+                # Broadcast senders: each task is an asyncio send loop, so one per process (one GIL each).
+                "worker-broadcasts": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool",
+                                      "prefork", "--concurrency", "2", "-Q", "broadcasts", "-n", "broadcasts@%h"],
                 "beat": [
                     PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info",
                     "-s", str(VAR / "run" / "celerybeat-schedule"),
