@@ -2,6 +2,9 @@
 
 import re
 import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -76,3 +79,21 @@ def test_the_image_holds_every_first_party_app_and_the_built_dashboard():
 @pytest.mark.parametrize("excluded", [".git", ".venv", "frontend/node_modules", "infra/.env", "var"])
 def test_build_context_leaves_out_local_state_and_secrets(excluded):
     assert excluded in (INFRA / "Dockerfile.dockerignore").read_text().splitlines()
+
+
+def hadolint(path: Path) -> subprocess.CompletedProcess:
+    binary = Path(sys.executable).parent / "hadolint"
+    return subprocess.run([str(binary), "--no-color", str(path)], capture_output=True, text=True, check=False)
+
+
+def test_hadolint_finds_nothing_to_fix():
+    result = hadolint(DOCKERFILE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_would_refuse_a_runtime_left_running_as_root(tmp_path):
+    as_root = tmp_path / "Dockerfile"
+    as_root.write_text(DOCKERFILE.read_text().replace("USER 10001:10001", "USER root"))
+    result = hadolint(as_root)
+    assert result.returncode == 1
+    assert "DL3002" in result.stdout  # last USER should not be root

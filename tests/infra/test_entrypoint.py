@@ -112,6 +112,12 @@ def migrated(fresh_database, own_redis) -> dict:
     return {"database": fresh_database, "redis": own_redis, "first": first, "second": second}
 
 
+def test_entrypoint_passes_shellcheck():
+    binary = Path(sys.executable).parent / "shellcheck"
+    result = subprocess.run([str(binary), str(ENTRYPOINT)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
 def test_without_a_role_the_entrypoint_lists_them_and_refuses_an_unknown_one(roles):
     assert {"web", "worker-interactive", "worker", "worker-broadcasts", "beat", "migrate", "check"} <= roles
     unknown = run_role("webserver", env=role_env("postgres://unused/x", "redis://unused"))
