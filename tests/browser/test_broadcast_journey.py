@@ -8,7 +8,7 @@ import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from crm.models import Contact, Segment
+from crm.models import Contact, Label, Segment
 from crm.services.segments import segment_queryset
 from tests.factories import PASSWORD
 from tests.support.servers import celery_worker, eventually, sim_call, simulator, web_server
@@ -174,4 +174,64 @@ def test_owner_sends_a_promotion_to_a_segment_and_retargets_from_its_funnel(brow
         members = segment_queryset(segment.rules)
         assert members.count() == AUDIENCE - 1
         assert not members.filter(name="Rina").exists(), "the customer who replied is in the no-reply segment"
+    page.context.close()
+
+
+def test_owner_targets_an_uploaded_list_and_a_hand_picked_customer(browser, promo, screenshots):
+    """The audience from a CSV of numbers (imported, labelled after the broadcast; an unreadable line reported by its
+    number) plus a customer found by name; the review counts exactly them."""
+    port = promo.web.rsplit(":", 1)[1]
+    base = f"http://{promo.host}:{port}"
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{base}/login")
+    page.get_by_test_id("lang-switch").select_option("en")
+    page.fill("#email", promo.owner.email)
+    page.fill("#password", PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(r"/inbox"))
+
+    page.goto(f"{base}/broadcasts/new")
+    page.get_by_test_id("compose-name").fill("Daftar Reseller")
+    page.get_by_test_id("compose-template").select_option(label="promo_lebaran (id)")
+    page.get_by_test_id("variable-value-1").select_option("first_name")
+    page.get_by_test_id("variable-fallback-1").fill("Kak")
+    page.get_by_test_id("variable-source-2").select_option("text")
+    page.get_by_test_id("variable-value-2").fill("10%")
+    # Whoever the other promotion reached is not held back by the frequency cap here.
+    page.get_by_test_id("compose-frequency-cap").fill("0")
+
+    # Rina is a customer already (updated, not duplicated), Wulan is new, the last line has no usable number.
+    csv = "Nama,No HP\nRina,081377700001\nWulan,0813 7770 0020\nDewi,12\n"
+    page.get_by_test_id("import-file").set_input_files(
+        {"name": "reseller.csv", "mimeType": "text/csv", "buffer": csv.encode()}
+    )
+    expect(page.get_by_test_id("import-mapping-No HP")).to_have_value("phone")
+    expect(page.get_by_test_id("audience-upload-label")).to_contain_text("Broadcast: Daftar Reseller")
+    page.get_by_test_id("import-start").click()
+    expect(page.get_by_test_id("audience-upload-summary")).to_have_text(
+        "2 contacts imported, 1 lines could not be read", timeout=20_000
+    )
+    rows = page.get_by_test_id("import-error-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("4")
+    expect(page.get_by_test_id("audience-upload-added")).to_be_visible()
+    with schema_context(promo.shop.schema_name):
+        label = Label.objects.get(name="Broadcast: Daftar Reseller")
+        assert sorted(label.contacts.values_list("wa_id", flat=True)) == ["6281377700001", "6281377700020"]
+        assert Contact.objects.filter(wa_id="6281377700001").count() == 1
+    expect(page.get_by_test_id(f"audience-label-{label.pk}")).to_have_attribute("aria-pressed", "true")
+
+    # Budi, outside any segment, picked by name.
+    page.get_by_test_id("audience-contact-search").fill("Budi")
+    budi = page.locator("[data-testid^=audience-contact-search-option-]", has_text="Budi")
+    budi.click()
+    expect(page.get_by_test_id("audience-contacts-picked")).to_contain_text("Budi")
+    screenshots.take(page, "compose-uploaded-list")
+    page.get_by_test_id("compose-review").click()
+
+    expect(page).to_have_url(re.compile(r"/broadcasts/\d+/review"))
+    expect(page.get_by_test_id("review-recipients")).to_have_text("3")
+    preview = page.get_by_test_id("review-preview")
+    expect(preview).to_contain_text("Halo Wulan, koleksi Lebaran sudah datang! Diskon 10%")
+    screenshots.take(page, "review-uploaded-list")
     page.context.close()
