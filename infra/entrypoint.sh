@@ -25,6 +25,7 @@ roles:
   beat                Celery beat, exactly one per deployment (CELERY_BEAT_SCHEDULE_FILE)
   migrate             manage.py bootstrap_platform: every schema migrated, platform tenant, plans, shop pool
   check               manage.py check --deploy: security settings and the database, fails on any warning
+  healthcheck         exits 0 when the web role on this host answers /readyz (for Compose healthchecks)
   manage              manage.py with the given arguments (one-off operations)
   simulator           the WhatsApp Cloud API simulator (demo and tests only)
   stripe-fake         the local Stripe stand-in (demo and tests only)
@@ -68,6 +69,24 @@ case "$role" in
     # Only Django's own deploy and database checks: the API schema generator's notes are not deploy blockers.
     exec "$PYTHON" manage.py check --deploy --tag security --tag database --database default \
       --fail-level WARNING "$@"
+    ;;
+  healthcheck)
+    # /readyz as the proxy would ask it: the platform's Host (an IP is no shop's domain) and HTTPS forwarded.
+    exec "$PYTHON" - "$@" <<'PY'
+import os
+import sys
+import urllib.request
+
+port = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").rsplit(":", 1)[1]
+headers = {"Host": os.environ.get("PLATFORM_DOMAIN", "localhost:8000"), "X-Forwarded-Proto": "https"}
+request = urllib.request.Request(f"http://127.0.0.1:{port}/readyz", headers=headers)
+try:
+    with urllib.request.urlopen(request, timeout=5) as response:
+        sys.exit(0 if response.status == 200 else 1)
+except OSError as exc:
+    print(f"not ready: {exc}", file=sys.stderr)
+    sys.exit(1)
+PY
     ;;
   manage)
     exec "$PYTHON" manage.py "$@"

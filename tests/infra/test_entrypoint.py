@@ -168,9 +168,14 @@ def manifest_probe_headers(probe_name: str) -> dict[str, str]:
 
 def test_web_answers_the_kubernetes_probes_as_the_manifest_sends_them(migrated):
     port = free_port()
-    env = production_env(migrated["database"], migrated["redis"], GUNICORN_WORKERS="1", GUNICORN_THREADS="4")
-    command = ["bash", str(ENTRYPOINT), "web", "--bind", f"127.0.0.1:{port}"]
-    with running("infra-web", command, env) as web:
+    env = production_env(
+        migrated["database"],
+        migrated["redis"],
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="4",
+    )
+    with running("infra-web", ["bash", str(ENTRYPOINT), "web"], env) as web:
         readiness = manifest_probe_headers("readinessProbe")
 
         def up():
@@ -189,6 +194,12 @@ def test_web_answers_the_kubernetes_probes_as_the_manifest_sends_them(migrated):
         status, headers, _ = probe(port, "/readyz", {"Host": readiness["Host"]})
         assert status == 301
         assert headers["Location"] == f"https://{readiness['Host']}/readyz"
+
+        # Compose's healthcheck asks the same way.
+        assert run_role("healthcheck", env=env).returncode == 0
+    stopped = run_role("healthcheck", env=env)
+    assert stopped.returncode == 1
+    assert "not ready" in stopped.stderr
 
 
 def test_beat_schedules_periodic_tasks_and_each_worker_role_consumes_only_its_queue(migrated, tmp_path):
