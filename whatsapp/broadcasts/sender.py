@@ -27,6 +27,7 @@ import redis.asyncio
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from billing import metering, wallet
@@ -215,7 +216,9 @@ class Sender:
 
     async def run(self) -> None:
         if self.account is None:
-            services.pause_for(self.broadcast_id, "WhatsApp is not connected: connect it in Settings.")
+            with override(self.language):
+                reason = _("WhatsApp is not connected: connect it in Settings.")
+            await self._db(services.pause_for, self.broadcast_id, reason)
             return
         queue: asyncio.Queue = asyncio.Queue()
         client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
