@@ -219,6 +219,7 @@ class Sender:
             with override(self.language):
                 reason = _("WhatsApp is not connected: connect it in Settings.")
             await self._db(services.pause_for, self.broadcast_id, reason)
+            self.db.shutdown(wait=True)
             return
         queue: asyncio.Queue = asyncio.Queue()
         client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
