@@ -9,6 +9,9 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # Threads, not processes, carry the live inbox streams (each waits on Redis most of the time).
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 worker_class = "gthread"
+# Worker heartbeats in memory: a disk-backed /tmp (containers, read-only roots with a volume) can stall them.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108 - gunicorn creates its heartbeat files there with mkstemp
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
