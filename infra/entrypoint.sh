@@ -21,7 +21,7 @@ roles:
   web                 gunicorn -c infra/gunicorn.conf.py (GUNICORN_WORKERS, GUNICORN_THREADS, GUNICORN_BIND)
   worker-interactive  Celery, queue interactive: inbound messages, auto-replies, sends (CELERY_INTERACTIVE_CONCURRENCY, 4 processes)
   worker              Celery, queue default: statuses, imports, housekeeping (CELERY_DEFAULT_CONCURRENCY, 8 threads)
-  worker-broadcasts   Celery, queue broadcasts: asyncio send loops (CELERY_BROADCASTS_CONCURRENCY, 4 threads)
+  worker-broadcasts   Celery, queue broadcasts: asyncio send loops (CELERY_BROADCASTS_CONCURRENCY, 2 processes)
   beat                Celery beat, exactly one per deployment (CELERY_BEAT_SCHEDULE_FILE)
   migrate             manage.py bootstrap_platform: every schema migrated, platform tenant, plans, shop pool
   check               manage.py check --deploy: security settings and the database, fails on any warning
@@ -54,9 +54,9 @@ case "$role" in
       --concurrency "${CELERY_DEFAULT_CONCURRENCY:-8}" -Q default -n "default@%h" "$@"
     ;;
   worker-broadcasts)
-    # Each task runs its own asyncio send loop; a few threads let several broadcasts send at once.
-    exec "$PYTHON" -m celery -A config worker -l "$LOG_LEVEL_CELERY" --pool threads \
-      --concurrency "${CELERY_BROADCASTS_CONCURRENCY:-4}" -Q broadcasts -n "broadcasts@%h" "$@"
+    # Each task runs its own asyncio send loop in its own process, so senders of one broadcast share no GIL.
+    exec "$PYTHON" -m celery -A config worker -l "$LOG_LEVEL_CELERY" --pool prefork \
+      --concurrency "${CELERY_BROADCASTS_CONCURRENCY:-2}" -Q broadcasts -n "broadcasts@%h" "$@"
     ;;
   beat)
     exec "$PYTHON" -m celery -A config beat -l "$LOG_LEVEL_CELERY" \
