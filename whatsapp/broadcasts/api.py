@@ -47,11 +47,33 @@ class BroadcastSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "status", "status_reason", "template", "variables", "header_media_url", "audience",
             "exclude_segments", "frequency_cap_hours", "attribution_days", "scheduled_at", "started_at",
-            "finished_at", "created_at", "recipient_count", "estimated_cost", "currency",
+            "finished_at", "created_at", "recipient_count", "estimated_cost", "currency", "repeat", "trigger",
+            "trigger_days", "trigger_hours", "next_run_at", "parent",
         ]  # fmt: skip
 
     def get_template(self, broadcast) -> dict:
         return _template(broadcast.template)
+
+
+OCCURRENCES = 50
+
+
+def _with_occurrences(broadcast: Broadcast) -> dict:
+    """A repeating or triggered broadcast with its latest occurrences, each linking to its own results."""
+    row = BroadcastSerializer(broadcast).data
+    if broadcast.is_template:
+        latest = broadcast.occurrences.order_by("-pk")[:OCCURRENCES]
+        row["occurrences"] = [
+            {
+                "id": o.pk,
+                "name": o.name,
+                "started_at": o.started_at,
+                "status": o.status,
+                "recipients": o.recipient_count,
+            }
+            for o in latest.only("name", "started_at", "status", "recipient_count")
+        ]
+    return row
 
 
 class BroadcastWriteSerializer(serializers.Serializer):
@@ -63,6 +85,10 @@ class BroadcastWriteSerializer(serializers.Serializer):
     exclude_segments = serializers.ListField(child=serializers.IntegerField(), required=False)
     frequency_cap_hours = serializers.IntegerField(min_value=0, max_value=24 * 30, required=False)
     attribution_days = serializers.IntegerField(min_value=1, max_value=90, required=False)
+    repeat = serializers.ChoiceField(choices=Broadcast.Repeat.choices, required=False, allow_blank=True)
+    trigger = serializers.ChoiceField(choices=Broadcast.Trigger.choices, required=False, allow_blank=True)
+    trigger_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
+    trigger_hours = serializers.IntegerField(min_value=1, max_value=24 * 14, required=False)
 
 
 class SendSerializer(serializers.Serializer):
@@ -95,7 +121,8 @@ def broadcasts(request):
         created = services.create_broadcast(serializer.validated_data, created_by_id=request.user.pk)
         return Response(BroadcastSerializer(created).data, status=status.HTTP_201_CREATED)
     rows = []
-    for broadcast in Broadcast.objects.select_related("template")[:100]:
+    # Occurrences of repeating and triggered broadcasts are listed on their parent's page.
+    for broadcast in Broadcast.objects.filter(parent__isnull=True).select_related("template")[:100]:
         row = BroadcastSerializer(broadcast).data
         if broadcast.recipient_count:
             row["progress"] = results.progress(broadcast.pk)
@@ -117,7 +144,7 @@ def broadcast(request, broadcast_id: int):
         serializer = BroadcastWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         found = services.update_broadcast(found, serializer.validated_data)
-    return Response(BroadcastSerializer(found).data)
+    return Response(_with_occurrences(found))
 
 
 OPTIONS = inline_serializer(
@@ -195,7 +222,8 @@ def preview(request, broadcast_id: int):
 @api_view(["POST"])
 @permission_classes([IsShopMember])
 def send(request, broadcast_id: int):
-    """Now (the audience freezes and its cost is reserved, or the send is refused) or at `at`."""
+    """Now (the audience freezes and its cost is reserved, or the send is refused) or at `at`; a repeating or
+    triggered broadcast becomes active, its first run at `at` or now."""
     serializer = SendSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     found = services.launch(_broadcast(broadcast_id), serializer.validated_data.get("at"))

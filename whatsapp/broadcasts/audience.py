@@ -1,24 +1,29 @@
 """Who a broadcast reaches: the union of its segments, groups, labels and hand-picked contacts, minus whoever
 must not get it. Each is one SQL query; freezing the audience is one INSERT … SELECT."""
 
+import calendar
+import zoneinfo
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import phonenumbers
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.ratecard import OTHER_MARKETS
-from crm.models import Contact, Segment
+from crm.models import Contact, Order, Segment
 from crm.services.segments import builtin_rules, rules_q, shop_zone
 from tenants.services.errors import ServiceError
+from whatsapp.models import Message
 
 from .models import Broadcast, Recipient
+
+CART_LOOKBACK = timedelta(days=7)  # an older cart is stale: activating the trigger does not chase it
 
 
 def market_sql(number: str) -> str:
@@ -63,13 +68,54 @@ def selected(spec: dict) -> QuerySet:
         parts.append(Q(pk__in=Contact.labels.through.objects.filter(label_id__in=labels).values("contact_id")))
     if contacts := _ids(spec.get("contacts"), "contacts"):
         parts.append(Q(pk__in=contacts))
-    if not parts:
+    event = spec.get("trigger")
+    if not parts and not event:
         return Contact.objects.none()
     # An empty Q is "every contact" (a segment without rules), but Q() | Q(x) would drop it: say it outright.
     chosen = Q(pk__isnull=False) if any(not part for part in parts) else Q()
     for part in parts:
         chosen |= part
-    return Contact.objects.filter(merged_into__isnull=True).filter(chosen)
+    contacts = Contact.objects.filter(merged_into__isnull=True).filter(chosen)
+    # A triggered occurrence: whoever the event concerns, within the chosen audience when one was chosen.
+    return contacts.filter(triggered(event)) if event else contacts
+
+
+def triggered(event: dict) -> Q:
+    """Contacts an event concerns for one occurrence of a triggered broadcast, minus whoever an earlier
+    occurrence of the same broadcast already reached for that event (once per birthday year, per order, per
+    cart). `event` is frozen on the occurrence: kind, parent, the local date and zone, the moment it ran."""
+    kind, zone = event["kind"], zoneinfo.ZoneInfo(event["zone"])
+    today, now = date.fromisoformat(event["on"]), datetime.fromisoformat(event["at"])
+
+    def reached_since(moment) -> Exists:
+        return Exists(Recipient.objects.filter(contact=OuterRef("pk"), broadcast__parent_id=event["parent"],
+                                               broadcast__started_at__gte=moment))  # fmt: skip
+
+    if kind == Broadcast.Trigger.BIRTHDAY:
+        born = Q(birthday__month=today.month, birthday__day=today.day)
+        if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+            born |= Q(birthday__month=2, birthday__day=29)  # a leap-day birthday is celebrated on the 28th
+        return born & ~reached_since(datetime.combine(date(today.year, 1, 1), time(), zone))
+    if kind == Broadcast.Trigger.DAYS_AFTER_ORDER:
+        day = today - timedelta(days=int(event["days"]))
+        start = datetime.combine(day, time(), zone)
+        end = datetime.combine(day + timedelta(days=1), time(), zone)
+        orders = Order.objects.filter(contact=OuterRef("pk")).exclude(status=Order.Status.CANCELLED)
+        latest = Order.objects.filter(contact=OuterRef(OuterRef("pk"))).exclude(status=Order.Status.CANCELLED)
+        latest = Subquery(latest.order_by("-created_at").values("created_at")[:1])
+        return (Exists(orders.filter(created_at__gte=start, created_at__lt=end))
+                & ~Exists(orders.filter(created_at__gte=end)) & ~reached_since(latest))  # fmt: skip
+    if kind == Broadcast.Trigger.CART_LEFT:
+        cutoff = now - timedelta(hours=int(event["hours"]))
+        carts = Message.objects.filter(conversation__contact=OuterRef("pk"), direction=Message.Direction.INBOUND,
+                                       type="order")  # fmt: skip
+        latest = Message.objects.filter(conversation__contact=OuterRef(OuterRef("pk")),
+                                        direction=Message.Direction.INBOUND, type="order")  # fmt: skip
+        latest = Subquery(latest.order_by("-created_at").values("created_at")[:1])
+        ordered_since = Exists(Order.objects.filter(contact=OuterRef("pk"), created_at__gte=latest))
+        return (Exists(carts.filter(created_at__lte=cutoff, created_at__gte=cutoff - CART_LOOKBACK))
+                & ~Exists(carts.filter(created_at__gt=cutoff)) & ~ordered_since & ~reached_since(latest))  # fmt: skip
+    raise ServiceError(_("Choose what triggers the broadcast."), field="trigger")
 
 
 def _ids(values, name: str) -> list[int]:

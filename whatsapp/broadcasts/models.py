@@ -15,6 +15,20 @@ class Broadcast(models.Model):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
         STOPPED = "stopped", "Stopped by WhatsApp"
+        ACTIVE = "active", "Active"  # a repeating or triggered broadcast, making occurrences
+        INACTIVE = "inactive", "Inactive"  # one paused by the shop
+
+    class Repeat(models.TextChoices):
+        NONE = "", "Once"
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        MONTHLY = "monthly", "Monthly"
+
+    class Trigger(models.TextChoices):
+        NONE = "", "None"
+        BIRTHDAY = "birthday", "Birthday"
+        DAYS_AFTER_ORDER = "days_after_order", "Days after an order"
+        CART_LEFT = "cart_left", "Cart left in the chat"
 
     name = models.CharField(max_length=120)
     template = models.ForeignKey("whatsapp.MessageTemplate", on_delete=models.PROTECT, related_name="broadcasts")
@@ -42,6 +56,17 @@ class Broadcast(models.Model):
     recipient_count = models.PositiveIntegerField(default=0, help_text="The audience as frozen at the start")
     estimated_cost = models.DecimalField(**MONEY, default=0)
     currency = models.CharField(max_length=3, default="IDR")
+    repeat = models.CharField(max_length=8, choices=Repeat.choices, default=Repeat.NONE, blank=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.NONE, blank=True)
+    trigger_days = models.PositiveSmallIntegerField(default=0, help_text="days_after_order: how many local days")
+    trigger_hours = models.PositiveSmallIntegerField(default=0, help_text="cart_left: how long the cart waited")
+    next_run_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Repeating or triggered: when it next makes an occurrence"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="occurrences",
+        help_text="The repeating or triggered broadcast this occurrence was made from",
+    )  # fmt: skip
     created_by_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -51,6 +76,11 @@ class Broadcast(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_template(self) -> bool:
+        """Repeating or triggered: it never sends itself, its occurrences do."""
+        return bool(self.repeat or self.trigger)
 
     @property
     def hold_reference(self) -> str:

@@ -15,14 +15,15 @@ from tenants.models import Shop
 from tenants.services.errors import ServiceError
 from whatsapp.models import MessageTemplate
 
-from . import audience, cost, rendering
+from . import audience, cost, recurring, rendering  # recurring uses services only at run time
 from .models import Broadcast, Recipient
 
 logger = logging.getLogger(__name__)
 
 EDITABLE = (Broadcast.Status.DRAFT, Broadcast.Status.SCHEDULED)
 FIELDS = ("name", "variables", "header_media_url", "audience", "exclude_segments", "frequency_cap_hours",
-          "attribution_days")  # fmt: skip
+          "attribution_days", "repeat", "trigger", "trigger_days", "trigger_hours")  # fmt: skip
+TEMPLATE_EDITABLE = (Broadcast.Status.DRAFT, Broadcast.Status.ACTIVE, Broadcast.Status.INACTIVE)
 
 
 def _template(template_id) -> MessageTemplate:
@@ -47,6 +48,7 @@ def _apply(broadcast: Broadcast, data: dict) -> Broadcast:
         raise ServiceError(_("Choose a template."), field="template_id")
     broadcast.variables = rendering.clean_variables(broadcast.template, broadcast.variables,
                                                     broadcast.header_media_url)  # fmt: skip
+    recurring.clean_schedule(broadcast)
     audience.selected(broadcast.audience)  # refuses unknown segments and malformed lists
     audience.selected({"segments": broadcast.exclude_segments})
     return broadcast
@@ -60,7 +62,8 @@ def create_broadcast(data: dict, *, created_by_id: int | None = None) -> Broadca
 
 
 def update_broadcast(broadcast: Broadcast, data: dict) -> Broadcast:
-    if broadcast.status not in EDITABLE:
+    """A repeating or triggered broadcast stays editable while active: its next occurrence takes the change."""
+    if broadcast.status not in (TEMPLATE_EDITABLE if broadcast.is_template else EDITABLE):
         raise ServiceError(_("A broadcast that has started cannot be changed."), code="not_editable")
     _apply(broadcast, data).save()
     return broadcast
@@ -74,7 +77,10 @@ def delete_broadcast(broadcast: Broadcast) -> None:
 
 
 def launch(broadcast: Broadcast, at: datetime | None = None) -> Broadcast:
-    """Sends now, or schedules for `at` (the cost is checked again when it starts)."""
+    """Sends now, or schedules for `at` (the cost is checked again when it starts); a repeating or triggered
+    broadcast becomes active instead, from `at` or now."""
+    if broadcast.is_template:
+        return recurring.activate(broadcast, at)
     if broadcast.status not in EDITABLE:
         raise ServiceError(_("This broadcast has already started."), code="not_editable")
     if at is not None and at > timezone.now():
@@ -104,7 +110,7 @@ def start(broadcast: Broadcast) -> Broadcast:
     terms = metering.current_terms()
     with transaction.atomic():
         locked = Broadcast.objects.select_for_update().select_related("template").get(pk=broadcast.pk)
-        if locked.status not in EDITABLE:
+        if locked.status not in EDITABLE or locked.is_template:
             raise ServiceError(_("This broadcast has already started."), code="not_editable")
         holds = cost.unit_prices(locked, audience.resolve(locked).by_market())
         began = timezone.now()
@@ -146,11 +152,15 @@ def dispatch_senders(schema: str, broadcast_id: int, count: int | None = None) -
 
 
 def pause(broadcast: Broadcast) -> Broadcast:
+    if broadcast.is_template:
+        return recurring.deactivate(broadcast)
     return _move(broadcast, (Broadcast.Status.SENDING,), Broadcast.Status.PAUSED,
                  _("Only a broadcast that is sending can be paused."))  # fmt: skip
 
 
 def resume(broadcast: Broadcast) -> Broadcast:
+    if broadcast.is_template:
+        return recurring.activate(broadcast)
     moved = _move(broadcast, (Broadcast.Status.PAUSED, Broadcast.Status.STOPPED), Broadcast.Status.SENDING,
                   _("Only a paused or stopped broadcast can be resumed."))  # fmt: skip
     schema = connection.schema_name
@@ -161,6 +171,8 @@ def resume(broadcast: Broadcast) -> Broadcast:
 def cancel(broadcast: Broadcast) -> Broadcast:
     """Stops for good: whoever has not been sent to is skipped and their share of the reservation freed."""
     finished = _("A finished broadcast cannot be cancelled.")
+    if broadcast.is_template:  # its occurrences already sent are untouched
+        return _move(broadcast, TEMPLATE_EDITABLE, Broadcast.Status.CANCELLED, finished)
     if broadcast.status in EDITABLE:
         return _move(broadcast, EDITABLE, Broadcast.Status.CANCELLED, finished)
     with transaction.atomic():

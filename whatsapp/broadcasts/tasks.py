@@ -6,13 +6,13 @@ import time
 
 from django.conf import settings
 from django.utils import timezone
-from django_tenants.utils import schema_context
+from django_tenants.utils import schema_context, tenant_context
 
 from config.celery import app
 from config.redis import redis_client
 from tenants.models import Shop
 
-from . import sender, services
+from . import recurring, sender, services
 from .models import Broadcast, Recipient
 
 logger = logging.getLogger(__name__)
@@ -32,19 +32,24 @@ def mark_scheduled(schema: str, at) -> None:
 
 @app.task(ignore_result=True)
 def sweep_broadcasts() -> None:
-    """Every few seconds: start what is due, give in-doubt recipients of dead workers back to the queue once
-    no webhook claimed them, keep enough senders on every sending broadcast, complete the finished ones."""
+    """Every few seconds: start what is due (scheduled broadcasts, occurrences of repeating and triggered ones),
+    give in-doubt recipients of dead workers back to the queue once no webhook claimed them, keep enough senders
+    on every sending broadcast, complete the finished ones."""
     redis = redis_client()
     for schema in redis.zrangebyscore(SCHEDULED_KEY, "-inf", time.time()):
         schema = schema.decode()
         redis.zrem(SCHEDULED_KEY, schema)
-        if not Shop.objects.filter(schema_name=schema).exists():
+        shop = Shop.objects.filter(schema_name=schema).first()
+        if shop is None:
             continue
         with schema_context(schema):
             services.start_due()
-            upcoming = Broadcast.objects.filter(status=Broadcast.Status.SCHEDULED).order_by("scheduled_at").first()
-            if upcoming:
-                mark_scheduled(schema, upcoming.scheduled_at)
+        with tenant_context(shop):  # the shop itself: its time zone, and whether it may spend
+            try:
+                recurring.run_due()
+            except Exception:
+                logger.exception("could not run the repeating broadcasts of %s", schema)
+            _mark_next(schema)
     for member in redis.smembers(sender.ACTIVE_KEY):
         schema, broadcast_id = member.decode().rsplit(":", 1)
         if not Shop.objects.filter(schema_name=schema).exists():
@@ -83,6 +88,12 @@ def rediscover_broadcasts() -> None:
         with schema_context(shop.schema_name):
             for broadcast_id in Broadcast.objects.filter(status=Broadcast.Status.SENDING).values_list("pk", flat=True):
                 sender.mark_active(shop.schema_name, broadcast_id)
-            upcoming = Broadcast.objects.filter(status=Broadcast.Status.SCHEDULED).order_by("scheduled_at").first()
-            if upcoming:
-                mark_scheduled(shop.schema_name, upcoming.scheduled_at)
+            _mark_next(shop.schema_name)
+
+
+def _mark_next(schema: str) -> None:
+    """Wakes the sweeper for this shop at its next scheduled broadcast or repeating run, whichever is first."""
+    upcoming = Broadcast.objects.filter(status=Broadcast.Status.SCHEDULED).order_by("scheduled_at").first()
+    times = [at for at in (upcoming and upcoming.scheduled_at, recurring.next_wake()) if at]
+    if times:
+        mark_scheduled(schema, min(times))
