@@ -9,12 +9,17 @@ import { useI18n, type TKey } from "../../i18n";
 import { useShop } from "../../session";
 import {
   broadcastApi,
+  isRecurring,
   placeholderCount,
+  REPEATS,
+  TRIGGERS,
   type Audience,
   type Broadcast,
   type BroadcastOptions,
   type BroadcastPayload,
   type BroadcastVariable,
+  type Repeat,
+  type Trigger,
   type VariableSource,
 } from "./api";
 import { AudienceContacts } from "./AudienceContacts";
@@ -33,7 +38,24 @@ const HEADER_KEYS: Record<string, TKey> = {
 };
 
 /** Fields the API names in its refusals ({field: [message]}); shown under the field they belong to. */
-const SERVER_FIELDS = ["name", "template_id", "variables", "header_media_url", "audience", "exclude_segments", "frequency_cap_hours", "attribution_days"];
+const SERVER_FIELDS = [
+  "name",
+  "template_id",
+  "variables",
+  "header_media_url",
+  "audience",
+  "exclude_segments",
+  "frequency_cap_hours",
+  "attribution_days",
+  "repeat",
+  "trigger",
+  "trigger_days",
+  "trigger_hours",
+];
+
+/** The API's limits for a trigger's numbers: a year of days, two weeks of hours. */
+export const MAX_TRIGGER_DAYS = 365;
+export const MAX_TRIGGER_HOURS = 24 * 14;
 
 export const DEFAULT_FREQUENCY_CAP_HOURS = 24;
 /** The API's limit for the frequency cap: thirty days. */
@@ -50,9 +72,14 @@ export interface ComposeForm {
   excludeSegments: number[];
   frequencyCapHours: string;
   attributionDays: string;
-  when: "now" | "later";
-  /** "YYYY-MM-DDTHH:mm" in the shop's time zone. */
+  /** Once (now or at a time), repeating from a first send, or on an event. */
+  when: "now" | "later" | "repeat" | "trigger";
+  /** "YYYY-MM-DDTHH:mm" in the shop's time zone: the send time, or a repeat's first send. */
   at: string;
+  repeat: Exclude<Repeat, "">;
+  trigger: Exclude<Trigger, "">;
+  triggerDays: string;
+  triggerHours: string;
 }
 
 type Errors = Record<string, string[]>;
@@ -69,6 +96,10 @@ function emptyForm(): ComposeForm {
     attributionDays: String(DEFAULT_ATTRIBUTION_DAYS),
     when: "now",
     at: "",
+    repeat: "weekly",
+    trigger: "birthday",
+    triggerDays: "3",
+    triggerHours: "2",
   };
 }
 
@@ -102,8 +133,12 @@ function formFrom(b: Broadcast, timeZone: string): ComposeForm {
     excludeSegments: b.exclude_segments ?? [],
     frequencyCapHours: String(b.frequency_cap_hours ?? DEFAULT_FREQUENCY_CAP_HOURS),
     attributionDays: String(b.attribution_days ?? DEFAULT_ATTRIBUTION_DAYS),
-    when: b.scheduled_at ? "later" : "now",
-    at: b.scheduled_at ? isoToZonedInput(b.scheduled_at, timeZone) : "",
+    when: b.repeat ? "repeat" : b.trigger ? "trigger" : b.scheduled_at ? "later" : "now",
+    at: b.next_run_at || b.scheduled_at ? isoToZonedInput((b.next_run_at || b.scheduled_at) as string, timeZone) : "",
+    repeat: b.repeat || "weekly",
+    trigger: b.trigger || "birthday",
+    triggerDays: String(b.trigger_days || 3),
+    triggerHours: String(b.trigger_hours || 2),
   };
 }
 
@@ -132,20 +167,33 @@ export function validateCompose(form: ComposeForm, options: BroadcastOptions, ti
     else if (!/^https?:\/\/\S+$/i.test(form.headerMediaUrl.trim())) add("header_media_url", "broadcasts.compose.error.headerUrl");
   }
   const a = form.audience;
-  if (!a.segments.length && !a.groups.length && !a.labels.length && !a.contacts.length) add("audience", "broadcasts.compose.error.audience");
+  // A trigger chooses by itself (whoever has a birthday, ordered, left a cart); an audience only narrows it.
+  const nobody = !a.segments.length && !a.groups.length && !a.labels.length && !a.contacts.length;
+  if (nobody && form.when !== "trigger") add("audience", "broadcasts.compose.error.audience");
   const cap = wholeNumber(form.frequencyCapHours);
   if (cap === null || cap > MAX_FREQUENCY_CAP_HOURS) add("frequency_cap_hours", "broadcasts.compose.error.frequencyCap");
   const days = wholeNumber(form.attributionDays);
   if (days === null || days < 1 || days > 90) add("attribution_days", "broadcasts.compose.error.attribution");
-  if (form.when === "later") {
+  if (form.when === "later" || form.when === "repeat") {
     const iso = zonedToIso(form.at, timeZone);
     if (!iso) add("scheduled_at", "broadcasts.compose.error.scheduleMissing");
     else if (new Date(iso).getTime() <= now) add("scheduled_at", "broadcasts.compose.error.schedulePast");
   }
+  if (form.when === "trigger" && form.trigger === "days_after_order") {
+    const n = wholeNumber(form.triggerDays);
+    if (n === null || n < 1 || n > MAX_TRIGGER_DAYS) add("trigger_days", "broadcasts.compose.error.triggerDays");
+  }
+  if (form.when === "trigger" && form.trigger === "cart_left") {
+    const n = wholeNumber(form.triggerHours);
+    if (n === null || n < 1 || n > MAX_TRIGGER_HOURS) add("trigger_hours", "broadcasts.compose.error.triggerHours");
+  }
   return errors;
 }
 
-function payloadOf(form: ComposeForm): BroadcastPayload {
+/** The fields to save; a one-off says nothing of repeats and triggers unless it was one (`clearSchedule`). */
+export function payloadOf(form: ComposeForm, clearSchedule = false): BroadcastPayload {
+  const repeat = form.when === "repeat" ? form.repeat : "";
+  const trigger = form.when === "trigger" ? form.trigger : "";
   return {
     name: form.name.trim(),
     template_id: form.templateId as number,
@@ -155,6 +203,9 @@ function payloadOf(form: ComposeForm): BroadcastPayload {
     exclude_segments: form.excludeSegments,
     frequency_cap_hours: Number(form.frequencyCapHours.trim()),
     attribution_days: Number(form.attributionDays.trim()),
+    ...(repeat || trigger || clearSchedule ? { repeat, trigger } : {}),
+    ...(trigger === "days_after_order" ? { trigger_days: Number(form.triggerDays.trim()) } : {}),
+    ...(trigger === "cart_left" ? { trigger_hours: Number(form.triggerHours.trim()) } : {}),
   };
 }
 
@@ -289,8 +340,14 @@ export function BroadcastComposePage() {
     }
     setSaving(true);
     try {
-      const payload = payloadOf(form);
+      const payload = payloadOf(form, loaded ? isRecurring(loaded) : false);
       const saved = id !== null ? await broadcastApi.update(id, payload) : await broadcastApi.create(payload);
+      if (next === "review" && isRecurring(saved)) {
+        // Repeating or triggered: activating it is the send; each occurrence is checked and costed when it runs.
+        if (saved.status === "draft") await broadcastApi.send(saved.id, form.when === "repeat" ? zonedToIso(form.at, timeZone) : null);
+        navigate(`/broadcasts/${saved.id}`);
+        return;
+      }
       if (next === "review") {
         // The time is given when sending (send/ takes `at`), so the review carries it along.
         const at = form.when === "later" ? zonedToIso(form.at, timeZone) : null;
@@ -315,8 +372,10 @@ export function BroadcastComposePage() {
   }
 
   if (options === null) return <Spinner />;
-  // Only drafts and scheduled broadcasts can change; anything else has its detail page.
-  if (loaded && loaded.status !== "draft" && loaded.status !== "scheduled") return <Navigate to={`/broadcasts/${loaded.id}`} replace />;
+  // Only drafts and scheduled broadcasts can change (and repeating or triggered ones until cancelled); anything
+  // else has its detail page.
+  const editable = loaded === null || ["draft", "scheduled"].includes(loaded.status) || (isRecurring(loaded) && ["active", "inactive"].includes(loaded.status));
+  if (loaded && !editable) return <Navigate to={`/broadcasts/${loaded.id}`} replace />;
 
   const err = (field: string) => errors[field];
   const attributeChoices = options.attributes;
@@ -530,18 +589,81 @@ export function BroadcastComposePage() {
               <input type="radio" name="when" checked={form.when === "later"} onChange={() => update({ when: "later" })} data-testid="compose-when-later" />
               {t("broadcasts.compose.later")}
             </label>
+            <label className="checkbox">
+              <input type="radio" name="when" checked={form.when === "repeat"} onChange={() => update({ when: "repeat" })} data-testid="compose-when-repeat" />
+              {t("broadcasts.compose.repeat")}
+            </label>
+            <label className="checkbox">
+              <input type="radio" name="when" checked={form.when === "trigger"} onChange={() => update({ when: "trigger" })} data-testid="compose-when-trigger" />
+              {t("broadcasts.compose.trigger")}
+            </label>
           </fieldset>
-          {form.when === "later" ? (
+          {form.when === "repeat" ? (
+            <div className={`field${err("repeat") ? " field-invalid" : ""}`}>
+              <label htmlFor="compose-repeat">{t("broadcasts.compose.repeatEvery")}</label>
+              <select id="compose-repeat" value={form.repeat} onChange={(e) => update({ repeat: e.target.value as ComposeForm["repeat"] })} data-testid="compose-repeat">
+                {REPEATS.map((r) => (
+                  <option key={r} value={r}>
+                    {t(`broadcasts.compose.repeat.${r}` as TKey)}
+                  </option>
+                ))}
+              </select>
+              <FieldErrors id="compose-repeat" errors={err("repeat")} />
+            </div>
+          ) : null}
+          {form.when === "later" || form.when === "repeat" ? (
             <Field
               id="compose-at"
               type="datetime-local"
-              label={t("broadcasts.compose.at")}
-              hint={t("broadcasts.compose.timeZone", { zone: timeZone })}
+              label={t(form.when === "repeat" ? "broadcasts.compose.firstRun" : "broadcasts.compose.at")}
+              hint={t(form.when === "repeat" ? "broadcasts.compose.firstRunHint" : "broadcasts.compose.timeZone", { zone: timeZone })}
               value={form.at}
               onChange={(e) => update({ at: e.target.value })}
               errors={err("scheduled_at")}
               data-testid="compose-at"
             />
+          ) : null}
+          {form.when === "trigger" ? (
+            <>
+              <div className={`field${err("trigger") ? " field-invalid" : ""}`}>
+                <label htmlFor="compose-trigger">{t("broadcasts.compose.triggerKind")}</label>
+                <select id="compose-trigger" value={form.trigger} onChange={(e) => update({ trigger: e.target.value as ComposeForm["trigger"] })} data-testid="compose-trigger">
+                  {TRIGGERS.map((kind) => (
+                    <option key={kind} value={kind}>
+                      {t(`broadcasts.compose.trigger.${kind}` as TKey)}
+                    </option>
+                  ))}
+                </select>
+                <FieldErrors id="compose-trigger" errors={err("trigger")} />
+              </div>
+              {form.trigger === "days_after_order" ? (
+                <Field
+                  id="compose-trigger-days"
+                  inputMode="numeric"
+                  label={t("broadcasts.compose.triggerDays")}
+                  value={form.triggerDays}
+                  onChange={(e) => update({ triggerDays: e.target.value })}
+                  errors={err("trigger_days")}
+                  suffix={t("broadcasts.compose.days")}
+                  data-testid="compose-trigger-days"
+                />
+              ) : null}
+              {form.trigger === "cart_left" ? (
+                <Field
+                  id="compose-trigger-hours"
+                  inputMode="numeric"
+                  label={t("broadcasts.compose.triggerHours")}
+                  value={form.triggerHours}
+                  onChange={(e) => update({ triggerHours: e.target.value })}
+                  errors={err("trigger_hours")}
+                  suffix={t("broadcasts.compose.hours")}
+                  data-testid="compose-trigger-hours"
+                />
+              ) : null}
+              <p className="muted" data-testid="compose-trigger-hint">
+                {t("broadcasts.compose.triggerHint")}
+              </p>
+            </>
           ) : null}
         </div>
 
@@ -550,7 +672,7 @@ export function BroadcastComposePage() {
             {t("broadcasts.compose.saveDraft")}
           </button>
           <button type="submit" className="btn btn-primary" disabled={saving} data-testid="compose-review">
-            {t("broadcasts.compose.review")}
+            {t(form.when === "repeat" || form.when === "trigger" ? "broadcasts.compose.activate" : "broadcasts.compose.review")}
           </button>
         </div>
       </form>

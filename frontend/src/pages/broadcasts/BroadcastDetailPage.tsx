@@ -7,7 +7,7 @@ import { formatNumber } from "../../format";
 import { useI18n, type TKey } from "../../i18n";
 import { useBroadcastProgress } from "../../live";
 import { useFormatters } from "../../session";
-import { broadcastApi, isLive, processed, type Broadcast, type BroadcastStatus, type Progress } from "./api";
+import { broadcastApi, isLive, isRecurring, processed, type Broadcast, type BroadcastStatus, type Progress } from "./api";
 import { BroadcastResults, FailureTable } from "./BroadcastResults";
 import { formatDuration, ProgressBar, StatusBadge, useNumber } from "./parts";
 
@@ -74,6 +74,78 @@ function ProgressPanel({ progress }: { progress: Progress }) {
   );
 }
 
+/** How a repeating or triggered broadcast runs, in words: "Every week", "3 days after an order". */
+function scheduleText(b: Broadcast, t: ReturnType<typeof useI18n>["t"]): string {
+  if (b.repeat) return t(`broadcasts.compose.repeat.${b.repeat}` as TKey);
+  if (b.trigger === "days_after_order") return t("broadcasts.detail.everyDays", { n: b.trigger_days });
+  if (b.trigger === "cart_left") return t("broadcasts.detail.afterHours", { n: b.trigger_hours });
+  return t("broadcasts.compose.trigger.birthday");
+}
+
+/** A repeating or triggered broadcast: when it runs, why its last run did not go, and each send it made. */
+function RecurringPanel({ broadcast }: { broadcast: Broadcast }) {
+  const { t } = useI18n();
+  const fmt = useFormatters();
+  const num = useNumber();
+  const occurrences = broadcast.occurrences ?? [];
+  return (
+    <>
+      {broadcast.status_reason ? (
+        <Alert kind="warning" testId="recurring-reason">
+          {broadcast.status_reason}
+        </Alert>
+      ) : null}
+      <div className="card">
+        <dl className="kv">
+          <dt>{t("broadcasts.compose.template")}</dt>
+          <dd>{broadcast.template?.name}</dd>
+          <dt>{t("broadcasts.compose.schedule")}</dt>
+          <dd data-testid="recurring-schedule">{scheduleText(broadcast, t)}</dd>
+          {broadcast.status === "active" && broadcast.next_run_at ? (
+            <>
+              <dt>{t("broadcasts.detail.nextRun")}</dt>
+              <dd data-testid="recurring-next-run">{fmt.dateTime(broadcast.next_run_at)}</dd>
+            </>
+          ) : null}
+        </dl>
+      </div>
+      <div className="card stack">
+        <h2>{t("broadcasts.detail.occurrences")}</h2>
+        {occurrences.length === 0 ? (
+          <p className="muted" data-testid="occurrences-empty">
+            {t("broadcasts.detail.noOccurrences")}
+          </p>
+        ) : (
+          <table className="table" data-testid="occurrences">
+            <thead>
+              <tr>
+                <th>{t("broadcasts.detail.startedAt")}</th>
+                <th>{t("broadcasts.detail.recipients")}</th>
+                <th>{t("broadcasts.col.status")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {occurrences.map((o) => (
+                <tr key={o.id} data-testid={`occurrence-${o.id}`}>
+                  <td>
+                    <Link to={`/broadcasts/${o.id}`} data-testid={`occurrence-link-${o.id}`}>
+                      {o.started_at ? fmt.dateTime(o.started_at) : o.name}
+                    </Link>
+                  </td>
+                  <td>{num(o.recipients)}</td>
+                  <td>
+                    <StatusBadge status={o.status} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </>
+  );
+}
+
 export function BroadcastDetailPage() {
   const { broadcastId } = useParams();
   const id = Number(broadcastId);
@@ -100,7 +172,9 @@ export function BroadcastDetailPage() {
   }, [id, t]);
 
   const status: BroadcastStatus | null = progress?.status ?? broadcast?.status ?? null;
-  const started = status !== null && status !== "draft" && status !== "scheduled";
+  const recurring = broadcast !== null && isRecurring(broadcast);
+  // A repeating or triggered broadcast never sends itself: its occurrences have the progress and results.
+  const started = status !== null && status !== "draft" && status !== "scheduled" && !recurring;
   const live = status !== null && isLive(status);
 
   const loadProgress = useCallback(() => {
@@ -165,6 +239,21 @@ export function BroadcastDetailPage() {
         <h1>{broadcast.name}</h1>
         <StatusBadge status={status} testId="broadcast-status" />
         <div className="header-actions">
+          {status === "active" ? (
+            <button type="button" className="btn btn-secondary" disabled={busy} onClick={() => void act("pause")} data-testid="broadcast-pause">
+              {t("broadcasts.detail.pause")}
+            </button>
+          ) : null}
+          {status === "inactive" ? (
+            <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void act("resume")} data-testid="broadcast-resume">
+              {t("broadcasts.detail.resume")}
+            </button>
+          ) : null}
+          {recurring && (status === "active" || status === "inactive") ? (
+            <Link className="btn btn-secondary" to={`/broadcasts/${id}/edit`} data-testid="broadcast-edit">
+              {t("broadcasts.review.edit")}
+            </Link>
+          ) : null}
           {status === "sending" ? (
             <button type="button" className="btn btn-secondary" disabled={busy} onClick={() => void act("pause")} data-testid="broadcast-pause">
               {t("broadcasts.detail.pause")}
@@ -180,7 +269,7 @@ export function BroadcastDetailPage() {
               {t("broadcasts.review.edit")}
             </Link>
           ) : null}
-          {live || status === "scheduled" ? (
+          {live || status === "scheduled" || status === "active" || status === "inactive" ? (
             <button type="button" className="btn btn-danger-ghost" disabled={busy} onClick={() => void act("cancel")} data-testid="broadcast-cancel">
               {t("broadcasts.detail.cancel")}
             </button>
@@ -188,32 +277,41 @@ export function BroadcastDetailPage() {
         </div>
       </header>
       {error ? <Alert kind="error">{error}</Alert> : null}
-      <div className="card">
-        <dl className="kv">
-          <dt>{t("broadcasts.compose.template")}</dt>
-          <dd>{broadcast.template?.name}</dd>
-          <dt>{t("broadcasts.col.audience")}</dt>
-          <dd data-testid="broadcast-audience">{num(progress?.total || broadcast.recipient_count)}</dd>
-          {broadcast.scheduled_at ? (
-            <>
-              <dt>{t("broadcasts.detail.scheduledAt")}</dt>
-              <dd data-testid="broadcast-scheduled-at">{fmt.dateTime(broadcast.scheduled_at)}</dd>
-            </>
-          ) : null}
-          {broadcast.started_at ? (
-            <>
-              <dt>{t("broadcasts.detail.startedAt")}</dt>
-              <dd>{fmt.dateTime(broadcast.started_at)}</dd>
-            </>
-          ) : null}
-          {broadcast.finished_at ? (
-            <>
-              <dt>{t("broadcasts.progress.finished")}</dt>
-              <dd>{fmt.dateTime(broadcast.finished_at)}</dd>
-            </>
-          ) : null}
-        </dl>
-      </div>
+      {broadcast.parent ? (
+        <Link to={`/broadcasts/${broadcast.parent}`} data-testid="broadcast-parent">
+          {t("broadcasts.detail.occurrences")}
+        </Link>
+      ) : null}
+      {recurring ? (
+        <RecurringPanel broadcast={broadcast} />
+      ) : (
+        <div className="card">
+          <dl className="kv">
+            <dt>{t("broadcasts.compose.template")}</dt>
+            <dd>{broadcast.template?.name}</dd>
+            <dt>{t("broadcasts.col.audience")}</dt>
+            <dd data-testid="broadcast-audience">{num(progress?.total || broadcast.recipient_count)}</dd>
+            {broadcast.scheduled_at ? (
+              <>
+                <dt>{t("broadcasts.detail.scheduledAt")}</dt>
+                <dd data-testid="broadcast-scheduled-at">{fmt.dateTime(broadcast.scheduled_at)}</dd>
+              </>
+            ) : null}
+            {broadcast.started_at ? (
+              <>
+                <dt>{t("broadcasts.detail.startedAt")}</dt>
+                <dd>{fmt.dateTime(broadcast.started_at)}</dd>
+              </>
+            ) : null}
+            {broadcast.finished_at ? (
+              <>
+                <dt>{t("broadcasts.progress.finished")}</dt>
+                <dd>{fmt.dateTime(broadcast.finished_at)}</dd>
+              </>
+            ) : null}
+          </dl>
+        </div>
+      )}
       {started ? (
         <>
           {progress ? <ProgressPanel progress={progress} /> : <Spinner />}

@@ -2,8 +2,24 @@ import { api, query, type DecimalString } from "../../api";
 
 /* The broadcast API (/api/broadcasts/): types and calls, kept next to the pages that use them. */
 
-export type BroadcastStatus = "draft" | "scheduled" | "sending" | "paused" | "completed" | "cancelled" | "stopped";
-export const BROADCAST_STATUSES: BroadcastStatus[] = ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "stopped"];
+export type BroadcastStatus = "draft" | "scheduled" | "sending" | "paused" | "completed" | "cancelled" | "stopped" | "active" | "inactive";
+export const BROADCAST_STATUSES: BroadcastStatus[] = ["draft", "scheduled", "sending", "paused", "completed", "cancelled", "stopped", "active", "inactive"];
+
+/** A repeating broadcast sends an occurrence at each run; "" is a one-off. */
+export type Repeat = "" | "daily" | "weekly" | "monthly";
+export const REPEATS: Exclude<Repeat, "">[] = ["daily", "weekly", "monthly"];
+/** A triggered broadcast sends to whoever the event concerns, once per customer per event. */
+export type Trigger = "" | "birthday" | "days_after_order" | "cart_left";
+export const TRIGGERS: Exclude<Trigger, "">[] = ["birthday", "days_after_order", "cart_left"];
+
+/** One send made by a repeating or triggered broadcast; its own page has its results. */
+export interface Occurrence {
+  id: number;
+  name: string;
+  started_at: string | null;
+  status: BroadcastStatus;
+  recipients: number;
+}
 
 export type VariableSource = "field" | "attribute" | "text";
 export type HeaderFormat = null | "image" | "video" | "document";
@@ -74,8 +90,23 @@ export interface Broadcast {
   recipient_count: number;
   estimated_cost: DecimalString;
   currency: string;
+  repeat: Repeat;
+  trigger: Trigger;
+  trigger_days: number;
+  trigger_hours: number;
+  /** Repeating or triggered: when the next occurrence is made. */
+  next_run_at: string | null;
+  /** An occurrence: the broadcast it was made from. */
+  parent: number | null;
+  /** Repeating or triggered, on its own page: the latest occurrences, newest first. */
+  occurrences?: Occurrence[];
   /** In the list only. */
   progress?: Progress | null;
+}
+
+/** Repeating or triggered: it never sends itself, its occurrences do. */
+export function isRecurring(b: Pick<Broadcast, "repeat" | "trigger">): boolean {
+  return Boolean(b.repeat || b.trigger);
 }
 
 export interface BroadcastPayload {
@@ -87,6 +118,10 @@ export interface BroadcastPayload {
   exclude_segments: number[];
   frequency_cap_hours: number;
   attribution_days: number;
+  repeat?: Repeat;
+  trigger?: Trigger;
+  trigger_days?: number;
+  trigger_hours?: number;
 }
 
 export interface BroadcastOptions {

@@ -56,6 +56,12 @@ function broadcast(changes: Partial<Broadcast> = {}): Broadcast {
     recipient_count: 0,
     estimated_cost: "0.0000",
     currency: "IDR",
+    repeat: "",
+    trigger: "",
+    trigger_days: 0,
+    trigger_hours: 0,
+    next_run_at: null,
+    parent: null,
     ...changes,
   };
 }
@@ -560,5 +566,113 @@ describe("Broadcasts", () => {
     renderApp(shopConfig(), "/broadcasts");
     expect(await screen.findByText("Belum ada siaran")).toBeInTheDocument();
     expect(screen.getByTestId("broadcast-new")).toHaveTextContent("Siaran baru");
+  });
+});
+
+describe("Repeating and triggered broadcasts", () => {
+  beforeEach(() => {
+    document.cookie = "csrftoken=tok; path=/";
+  });
+
+  async function composeBasics(user: ReturnType<typeof userEvent.setup>) {
+    await user.type(await screen.findByTestId("compose-name"), "Koleksi mingguan");
+    await user.selectOptions(screen.getByTestId("compose-template"), "8");
+  }
+
+  it("compose repeats weekly from a first send in the shop's time and activates it instead of reviewing", async () => {
+    const saved = broadcast({ id: 12, template: OPTIONS.templates[1], variables: [], header_media_url: "", repeat: "weekly" });
+    const { calls } = mockFetch(
+      routes({
+        "POST /api/broadcasts/": { status: 201, body: saved },
+        "POST /api/broadcasts/12/send/": { body: { ...saved, status: "active", next_run_at: "2099-01-05T02:00:00Z" } },
+        "GET /api/broadcasts/12/": { body: { ...saved, status: "active", next_run_at: "2099-01-05T02:00:00Z", occurrences: [] } },
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp(shopConfig({ locale: "en" }), "/broadcasts/new");
+    await composeBasics(user);
+    await user.click(screen.getByTestId("audience-segment-3"));
+
+    await user.click(screen.getByTestId("compose-when-repeat"));
+    expect(screen.getByTestId("compose-review")).toHaveTextContent("Activate");
+    await user.selectOptions(screen.getByTestId("compose-repeat"), "weekly");
+    await user.click(screen.getByTestId("compose-review"));
+    expect(screen.getByTestId("compose-at-error")).toHaveTextContent("Choose the date and time to send.");
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
+    await user.type(screen.getByTestId("compose-at"), "2099-01-05T09:00");
+    await user.click(screen.getByTestId("compose-review"));
+
+    await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("/broadcasts/12"));
+    expect(calls.find((c) => c.method === "POST" && c.url === "/api/broadcasts/")?.body).toMatchObject({ repeat: "weekly", trigger: "" });
+    // 09:00 in Jakarta is 02:00 UTC: the first send, and the time every later one keeps.
+    expect(calls.find((c) => c.url === "/api/broadcasts/12/send/")?.body).toEqual({ at: "2099-01-05T02:00:00.000Z" });
+    expect(await screen.findByTestId("recurring-schedule")).toHaveTextContent("Every week");
+    expect(screen.getByTestId("occurrences-empty")).toBeInTheDocument();
+  });
+
+  it("compose triggers on an event without an audience, asks for the days after an order or the cart's delay", async () => {
+    const saved = broadcast({ id: 12, template: OPTIONS.templates[1], variables: [], header_media_url: "", audience: { segments: [], groups: [], labels: [], contacts: [] }, trigger: "cart_left", trigger_hours: 3 });
+    const { calls } = mockFetch(
+      routes({
+        "POST /api/broadcasts/": { status: 201, body: saved },
+        "POST /api/broadcasts/12/send/": { body: { ...saved, status: "active" } },
+        "GET /api/broadcasts/12/": { body: { ...saved, status: "active", occurrences: [] } },
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp(shopConfig({ locale: "en" }), "/broadcasts/new");
+    await composeBasics(user);
+
+    await user.click(screen.getByTestId("compose-when-trigger"));
+    expect(screen.getByTestId("compose-trigger-hint")).toHaveTextContent("once per event");
+    await user.selectOptions(screen.getByTestId("compose-trigger"), "days_after_order");
+    await user.clear(screen.getByTestId("compose-trigger-days"));
+    await user.click(screen.getByTestId("compose-review"));
+    expect(screen.getByTestId("compose-trigger-days-error")).toHaveTextContent("Enter a number of days from 1 to 365.");
+    expect(screen.queryByTestId("compose-audience-error")).not.toBeInTheDocument();
+
+    await user.selectOptions(screen.getByTestId("compose-trigger"), "cart_left");
+    expect(screen.queryByTestId("compose-trigger-days")).not.toBeInTheDocument();
+    await user.clear(screen.getByTestId("compose-trigger-hours"));
+    await user.type(screen.getByTestId("compose-trigger-hours"), "3");
+    await user.click(screen.getByTestId("compose-review"));
+
+    await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("/broadcasts/12"));
+    const post = calls.find((c) => c.method === "POST" && c.url === "/api/broadcasts/");
+    expect(post?.body).toMatchObject({ repeat: "", trigger: "cart_left", trigger_hours: 3 });
+    expect(post?.body).not.toHaveProperty("trigger_days");
+    expect(calls.find((c) => c.url === "/api/broadcasts/12/send/")?.body).toEqual({ at: null });
+    expect(await screen.findByTestId("recurring-schedule")).toHaveTextContent("Cart left for 3 hours");
+  });
+
+  it("a parent's page lists its sends linking to their results, says why one did not go, and pauses it", async () => {
+    const parent = broadcast({
+      status: "active",
+      repeat: "weekly",
+      next_run_at: "2099-01-12T02:00:00Z",
+      status_reason: "Your balance covers Rp100 of Rp750. Top up Rp650 to send.",
+      occurrences: [
+        { id: 31, name: "Koleksi Lebaran · 2099-01-05 09:00", started_at: "2099-01-05T02:00:05Z", status: "completed", recipients: 1234 },
+      ],
+    });
+    const { calls } = mockFetch(
+      routes({
+        "GET /api/broadcasts/12/": { body: parent },
+        "POST /api/broadcasts/12/pause/": { body: { ...parent, status: "inactive" } },
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp(shopConfig({ locale: "en" }), "/broadcasts/12");
+
+    expect(await screen.findByTestId("recurring-reason")).toHaveTextContent("Top up Rp650 to send.");
+    expect(screen.getByTestId("recurring-next-run")).toBeInTheDocument();
+    expect(screen.getByTestId("occurrence-31")).toHaveTextContent("1,234");
+    expect(screen.getByTestId("occurrence-link-31")).toHaveAttribute("href", "/broadcasts/31");
+    expect(screen.queryByTestId("broadcast-progress")).not.toBeInTheDocument();
+    expect(calls.some((c) => c.url.includes("/progress/"))).toBe(false);
+
+    await user.click(screen.getByTestId("broadcast-pause"));
+    expect(await screen.findByTestId("broadcast-status")).toHaveTextContent("Inactive");
+    expect(screen.getByTestId("broadcast-resume")).toBeInTheDocument();
   });
 });

@@ -12,6 +12,8 @@ const STATUS_KEYS: Record<BroadcastStatus, TKey> = {
   completed: "broadcasts.status.completed",
   cancelled: "broadcasts.status.cancelled",
   stopped: "broadcasts.status.stopped",
+  active: "broadcasts.status.active",
+  inactive: "broadcasts.status.inactive",
 };
 
 const STATUS_BADGE: Record<BroadcastStatus, string> = {
@@ -22,6 +24,8 @@ const STATUS_BADGE: Record<BroadcastStatus, string> = {
   completed: "badge-ok",
   cancelled: "badge-closed",
   stopped: "badge-danger",
+  active: "badge-trial",
+  inactive: "badge-soon",
 };
 
 export function StatusBadge({ status, testId }: { status: BroadcastStatus; testId?: string }) {
