@@ -65,7 +65,11 @@ def update_broadcast(broadcast: Broadcast, data: dict) -> Broadcast:
     """A repeating or triggered broadcast stays editable while active: its next occurrence takes the change."""
     if broadcast.status not in (TEMPLATE_EDITABLE if broadcast.is_template else EDITABLE):
         raise ServiceError(_("A broadcast that has started cannot be changed."), code="not_editable")
-    _apply(broadcast, data).save()
+    was_template = broadcast.is_template
+    _apply(broadcast, data)
+    if broadcast.status != Broadcast.Status.DRAFT and broadcast.is_template != was_template:
+        raise ServiceError(_("Only a draft can change between once, repeating and triggered."), field="repeat")
+    broadcast.save()
     return broadcast
 
 

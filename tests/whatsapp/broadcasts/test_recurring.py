@@ -187,7 +187,12 @@ def test_a_schedule_that_cannot_run_is_refused(shop):
     assert refused.status_code == 400 and "trigger_days" in refused.json()
     both = client.post("/api/broadcasts/", {**body, "trigger_days": 3, "repeat": "weekly"}, **JSON)
     assert both.status_code == 400
-    assert client.post("/api/broadcasts/", {**body, "trigger_days": 3}, **JSON).status_code == 201
+    created = client.post("/api/broadcasts/", {**body, "trigger_days": 3}, **JSON).json()
+    assert created["trigger"] == "days_after_order" and created["status"] == "draft"
+    client.post(f"/api/broadcasts/{created['id']}/send/", {}, **JSON)
+    once = client.patch(f"/api/broadcasts/{created['id']}/", {"trigger": ""}, **JSON)
+    assert once.status_code == 400 and "repeat" in once.json()  # an active trigger cannot become a one-off
+    assert client.patch(f"/api/broadcasts/{created['id']}/", {"trigger_days": 5}, **JSON).json()["trigger_days"] == 5
 
 
 def test_the_sweeper_makes_one_occurrence_however_often_it_runs(shop):
