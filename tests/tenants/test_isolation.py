@@ -26,7 +26,8 @@ from crm.models import (
 from tenants.activity.models import ActivityEvent
 from tenants.models import ApiToken, Invitation, Membership
 from tests.factories import PASSWORD
-from whatsapp.models import AutoReplyRule, BusinessHours, Conversation, Message, QuickReply
+from whatsapp.broadcasts.models import Broadcast, ConsentSettings, Recipient
+from whatsapp.models import AutoReplyRule, BusinessHours, Conversation, Message, MessageTemplate, QuickReply
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,9 @@ def snapshot(world) -> str:
             list(Stage.objects.order_by("pk").values_list("pk", "name", "position")),
             list(Segment.objects.order_by("pk").values_list("pk", "name")),
             list(ContactImport.objects.order_by("pk").values_list("pk", "status")),
+            list(Broadcast.objects.order_by("pk").values_list("pk", "name", "status", "recipient_count")),
+            list(Recipient.objects.order_by("pk").values_list("pk", "status", "wa_id")),
+            list(ConsentSettings.objects.values_list("stop_words", "confirmation")),
         ]
     return json.dumps(
         {
@@ -121,7 +125,9 @@ def look_alike(shop_a, shop_b):
             rule = AutoReplyRule.objects.create(name="Same rule", kind="keyword", keywords=["harga"], reply_text="x")
             crm = look_alike_crm(contact, marker(world))
             quick = QuickReply.objects.create(shortcut="same", text="same")
+            broadcast = look_alike_broadcast(contact, marker(world))
         ids[world.shop.slug] = {
+            "broadcast_id": broadcast.pk,
             "conversation_id": conversation.pk,
             "message_id": message.pk,
             "pk": rule.pk,
@@ -153,6 +159,17 @@ def look_alike_crm(contact, mark: str) -> dict:
     return {"contact_id": contact.pk, "label_id": label.pk, "attribute_id": attribute.pk, "product_id": product.pk,
             "order_id": order.pk, "stage_id": stage.pk, "deal_id": deal.pk, "segment_id": segment.pk,
             "import_id": upload.pk, "key": "loyal", "table": "trend"}  # fmt: skip
+
+
+def look_alike_broadcast(contact, mark: str) -> Broadcast:
+    """A sent promotion with one recipient, named with the shop's marker."""
+    template = MessageTemplate.objects.create(name="same_promo", language="id", category="MARKETING",
+                                              status="APPROVED", body_text=f"promo {mark}")  # fmt: skip
+    broadcast = Broadcast.objects.create(name=f"broadcast {mark}", template=template, status="completed",
+                                         audience={"contacts": [contact.pk]}, recipient_count=1)  # fmt: skip
+    Recipient.objects.create(broadcast=broadcast, contact=contact, wa_id=contact.wa_id, status="read")
+    ConsentSettings.objects.create(stop_words=[f"stop {mark}"])
+    return broadcast
 
 
 def marker(world) -> str:

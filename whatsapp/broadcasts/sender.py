@@ -131,8 +131,9 @@ class Sender:
             )
             rows = sorted(cursor.fetchall())
         details = Contact.objects.in_bulk([row[3] for row in rows if row[3]])
-        # A call must leave well before the lease lapses: after it, the row may be recovered and sent by another.
-        send_by = time.monotonic() + settings.BROADCAST_LEASE_SECONDS / 2
+        # A call must leave before the lease lapses: a grace period after that, the row may be recovered and
+        # sent by another worker.
+        send_by = time.monotonic() + settings.BROADCAST_LEASE_SECONDS
         return [(rid, attempt, wa_id, details.get(contact_id), send_by) for rid, attempt, wa_id, contact_id in rows]
 
     def _record(self, outcomes: list[Outcome]) -> None:

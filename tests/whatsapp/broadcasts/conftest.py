@@ -21,7 +21,7 @@ from whatsapp.models import MessageTemplate
 
 from .factories import BroadcastFactory, ContactFactory, TemplateFactory
 
-FAST_RECOVERY = {"BROADCAST_LEASE_SECONDS": "3", "BROADCAST_RECONCILE_GRACE_SECONDS": "3"}
+FAST_RECOVERY = {"BROADCAST_LEASE_SECONDS": "5", "BROADCAST_RECONCILE_GRACE_SECONDS": "3"}
 _numbers = itertools.count(1)
 
 
