@@ -95,8 +95,10 @@ def sql_array(values: list[str]) -> str:
 
 def bench_shop():
     """The benchmark's shop and owner, made through the real signup (reused when the sizes match)."""
+    from billing.models import Plan
     from tenants import provisioning
     from tenants.models import Membership, Role, Shop
+    from tenants.services.lifecycle import apply_plan
     from tenants.services.signup import SignupForm, sign_up
 
     subdomain = f"crm-{CONTACTS}-{ORDERS}-{DEALS}"
@@ -115,6 +117,8 @@ def bench_shop():
                 password=PASSWORD,
             )
         )
+        # A million contacts: the Scale plan, without a contact limit (the trial stops at 1,000).
+        apply_plan(shop, Plan.objects.get(code="scale"))
         return shop, owner
     owner = Membership.objects.select_related("user").get(shop=shop, role=Role.OWNER).user
     return shop, owner
