@@ -210,9 +210,6 @@ def test_auto_recharge_charges_the_saved_card_once_however_many_spends_trigger_i
     assert eventually(
         lambda: BillingAccount.objects.filter(shop=shop, balance=100_000).exclude(saved_payment_method="")
     )
-    wallet.set_preferences(
-        shop.pk, monthly_cap=None, auto_recharge=True, auto_recharge_below=50_000, auto_recharge_amount=200_000
-    )
     statuses = [
         {"id": f"wamid.auto{n}", "status": "delivered", "timestamp": str(int(time.time())),
          "recipient_id": "6281234567890",
@@ -220,13 +217,18 @@ def test_auto_recharge_charges_the_saved_card_once_however_many_spends_trigger_i
         for n in range(80)
     ]  # fmt: skip
     with tenant_context(shop):
-        metering.record_statuses(statuses)  # 80 x Rp813,78: Rp34.897,60 left, below Rp50.000; queues a recharge
+        metering.record_statuses(statuses)  # 80 x Rp813,78: Rp34.897,60 left, below Rp50.000
     left = Decimal("100000") - 80 * Decimal("813.78")
-    for _ in range(4):
-        tasks.auto_recharge.delay(shop.pk)  # more spends below the threshold, in parallel, before it is charged
+    wallet.set_preferences(
+        shop.pk, monthly_cap=None, auto_recharge=True, auto_recharge_below=50_000, auto_recharge_amount=200_000
+    )
+    # Five spends below the threshold trigger it in parallel, before it is charged. On a queue of this test's
+    # own: other tests' workers (without this stand-in's address) serve the default queue meanwhile.
+    for _ in range(5):
+        tasks.auto_recharge.apply_async((shop.pk,), queue="auto-recharge-test")
 
     stripe_env = {"STRIPE_API_BASE": stripe_here, "STRIPE_SECRET_KEY": TEST_KEY, "STRIPE_WEBHOOK_SECRET": SECRET}
-    with celery_worker("auto-recharge", queues="default", **stripe_env):  # 4 threads take the 5 tasks at once
+    with celery_worker("auto-recharge", queues="auto-recharge-test", **stripe_env):  # 4 threads take 5 tasks
         account = eventually(lambda: BillingAccount.objects.filter(shop=shop, balance__gt=left).first())
         assert account, BillingAccount.objects.get(shop=shop).auto_recharge_error
         time.sleep(1)  # the other four tasks are done by now
