@@ -225,7 +225,7 @@ def apply_statuses(statuses: list[dict]) -> None:
                 [wamid for wamid, _ in keys],
                 [name for _, name in keys],
                 [from_unix(rows[key].get("timestamp")) for key in keys],
-                [json.dumps(rows[key]) for key in keys],
+                [json.dumps(_replayable(rows[key])) for key in keys],
             ],
         )
         recorded = [rows[tuple(key)] for key in cursor.fetchall()]
@@ -242,6 +242,15 @@ def apply_statuses(statuses: list[dict]) -> None:
         shop_id = metering.current_terms().shop_id
         for wamid in failed:
             wallet.release(shop_id, wamid=wamid)
+
+
+REPLAYED_FIELDS = ("id", "status", "timestamp", "recipient_id", "errors")
+
+
+def _replayable(status: dict) -> dict:
+    """What a replay needs of a status (it moves a message, with a failure's reason), not the pricing and
+    conversation details: storing every status whole was the largest cost of processing them."""
+    return {key: status[key] for key in REPLAYED_FIELDS if key in status}
 
 
 # Where each status leads when several of one message come together: the furthest wins. A message that
