@@ -60,11 +60,7 @@ def estimate(broadcast: Broadcast) -> Estimate:
     ]  # fmt: skip
     total = sum((row["total"] for row in markets), Decimal(0))
     terms = metering.current_terms()
-    account = wallet.account_for(terms.shop_id)
-    balance = account.available if terms.prepaid else None
-    cap_left = None
-    if account.monthly_cap is not None:
-        cap_left = max(account.monthly_cap - wallet.spent_this_month(account.shop) - account.reserved, Decimal(0))
+    balance, cap_left = money_left(terms)
     return Estimate(
         recipients=sum(counts.values()),
         excluded=resolved.excluded,
@@ -75,6 +71,16 @@ def estimate(broadcast: Broadcast) -> Estimate:
         cap_left=cap_left,
         refusal=refusal(total, balance, cap_left, terms.currency),
     )
+
+
+def money_left(terms) -> tuple[Decimal | None, Decimal | None]:
+    """What the shop can still spend: its available balance (prepaid only) and what its monthly cap leaves."""
+    account = wallet.account_for(terms.shop_id)
+    balance = account.available if terms.prepaid else None
+    cap_left = None
+    if account.monthly_cap is not None:
+        cap_left = max(account.monthly_cap - wallet.spent_this_month(account.shop) - account.reserved, Decimal(0))
+    return balance, cap_left
 
 
 def refusal(total: Decimal, balance: Decimal | None, cap_left: Decimal | None, currency: str) -> str | None:

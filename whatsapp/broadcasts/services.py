@@ -122,7 +122,7 @@ def start(broadcast: Broadcast) -> Broadcast:
         if not count:
             raise ServiceError(_("Nobody in this audience can receive the broadcast."), field="audience")
         total = Recipient.objects.filter(broadcast=locked).aggregate(total=Sum("hold"))["total"] or Decimal(0)
-        refused = cost.refusal(total, *_money_left(terms), terms.currency)
+        refused = cost.refusal(total, *cost.money_left(terms), terms.currency)
         if refused:
             raise wallet.SpendRefused(refused, code="cost_refused")
         wallet.reserve(terms.shop_id, locked.hold_reference, total, prepaid=terms.prepaid)
@@ -134,15 +134,6 @@ def start(broadcast: Broadcast) -> Broadcast:
         transaction.on_commit(lambda: dispatch_senders(schema, broadcast_id))
     broadcast.refresh_from_db()
     return broadcast
-
-
-def _money_left(terms) -> tuple[Decimal | None, Decimal | None]:
-    account = wallet.account_for(terms.shop_id)
-    balance = account.available if terms.prepaid else None
-    cap_left = None
-    if account.monthly_cap is not None:
-        cap_left = max(account.monthly_cap - wallet.spent_this_month(account.shop) - account.reserved, Decimal(0))
-    return balance, cap_left
 
 
 def dispatch_senders(schema: str, broadcast_id: int, count: int | None = None) -> None:
