@@ -40,7 +40,7 @@ from whatsapp.channel.models import WebhookIntake, WhatsAppAccount
 from whatsapp.errors import meaning
 
 from . import rendering, services
-from .models import Broadcast, Recipient
+from .models import Broadcast, Recipient, lock_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ class Sender:
             by_kind.setdefault(outcome.kind, []).append(outcome)
         table = Recipient._meta.db_table
         with transaction.atomic(), connection.cursor() as cursor:
+            lock_recipients(cursor, [outcome.recipient_id for outcome in outcomes])
             if sent := by_kind.get("sent"):
                 cursor.execute(
                     f"""UPDATE {table} r SET wamid = COALESCE(r.wamid, v.wamid), sent_at = to_timestamp(v.at),
@@ -363,6 +364,9 @@ def reconcile_in_doubt(broadcast_id: int) -> int:
     if oldest_pending is not None:
         horizon = min(horizon, oldest_pending)
     cutoff = horizon - timedelta(seconds=settings.BROADCAST_RECONCILE_GRACE_SECONDS)
-    return Recipient.objects.filter(
+    in_doubt = Recipient.objects.filter(
         broadcast_id=broadcast_id, status=Recipient.Status.SENDING, lease_until__lt=cutoff, wamid__isnull=True
-    ).update(status=Recipient.Status.QUEUED, lease_until=None)
+    )
+    with transaction.atomic():
+        ids = list(in_doubt.order_by("pk").select_for_update().values_list("pk", flat=True))
+        return in_doubt.filter(pk__in=ids).update(status=Recipient.Status.QUEUED, lease_until=None)

@@ -4,7 +4,7 @@ call carried, so even a call whose worker died is recognised), replies and opt-o
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from billing import metering, wallet
@@ -12,7 +12,7 @@ from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing
 from whatsapp.errors import meaning
 
-from .models import Recipient
+from .models import Recipient, lock_recipients
 
 RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 HELD_BACK, OPTED_OUT, UNDELIVERABLE = 131049, 131050, 131026
@@ -59,7 +59,8 @@ def apply_statuses(statuses: list[dict]) -> dict[str, tuple[str, Decimal]]:
     keys = list(merged)
     rows = [merged[key] for key in keys]
     table = Recipient._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        lock_recipients(cursor, [key[0] for key in keys])
         cursor.execute(
             f"""UPDATE {table} r SET
                   wamid = COALESCE(r.wamid, v.wamid),
@@ -87,7 +88,7 @@ def _apply_failures(failures: dict[tuple[int, int], dict]) -> None:
     """A failed status: the recipient fails with Meta's reason (or, held back for engagement, is sent again
     after 24 hours); its share of the reservation is freed; 131050 opts the contact out, 131026 marks the
     number undeliverable."""
-    for (recipient_id, attempt), status in failures.items():
+    for (recipient_id, attempt), status in sorted(failures.items()):
         error = (status.get("errors") or [{}])[0]
         code = error.get("code")
         reason = str(meaning(code, message=error.get("message") or error.get("title") or "").reason)[:300]
