@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from billing import metering, wallet
 from billing.models import RateCardEntry
-from billing.ratecard import RateBook
+from billing.ratecard import rate_book
 
 from . import audience
 from .models import Broadcast
@@ -37,7 +37,7 @@ def unit_prices(broadcast: Broadcast, markets) -> dict[str, Decimal]:
     """One message's price per market, as the ledger will charge it today."""
     terms = metering.current_terms()
     today = timezone.now().astimezone(terms.time_zone).date()
-    book = RateBook()
+    book = rate_book()
     category = broadcast.template.category.lower()
     return {
         market: book.price(
