@@ -50,6 +50,7 @@ class ContactRowSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "phone", "email", "city", "labels", "owner_id", "owner_name", "source",
             "marketing_opt_out", "order_count", "total_spent", "last_order_at", "rfm_segment", "created_at",
+            "erased_at",
         ]  # fmt: skip
 
     def get_owner_name(self, contact) -> str | None:

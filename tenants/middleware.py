@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 ALWAYS_OPEN_PREFIXES = ("/healthz", "/readyz", "/static/", "/webhooks/")
 # What a read-only shop (trial over, payment overdue) may still change: its login and its billing.
 READ_ONLY_OPEN_PREFIXES = ("/api/auth/", "/api/billing/")
+# What a shop waiting for its deletion may still change: its login and the deletion itself (to cancel it).
+DELETION_PENDING_OPEN_PREFIXES = ("/api/auth/", "/api/shop/deletion/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -14,6 +16,7 @@ class ShopAccessMiddleware:
     """A suspended shop's staff pages and API answer 403 with a clear message; webhooks still flow.
 
     A read-only shop (see billing.access) can read everything but change only its billing (402).
+    A shop waiting for its deletion (tenants.services.deletion) can read and export, and cancel (409).
     """
 
     def __init__(self, get_response):
@@ -24,13 +27,16 @@ class ShopAccessMiddleware:
         suspended = shop is not None and shop.schema_name != "public" and shop.is_suspended
         if suspended and not request.path.startswith(ALWAYS_OPEN_PREFIXES):
             return self._suspended(request, shop)
-        if (
+        writing = (
             shop is not None
             and shop.schema_name != "public"
             and request.method not in SAFE_METHODS
             and request.path.startswith("/api/")
-            and not request.path.startswith(READ_ONLY_OPEN_PREFIXES)
-        ):
+        )
+        if writing and shop.is_deletion_pending and not request.path.startswith(DELETION_PENDING_OPEN_PREFIXES):
+            detail = _("This shop is scheduled for deletion: cancel the deletion in Settings > Shop to change it.")
+            return JsonResponse({"detail": detail, "code": "deletion_pending"}, status=409)
+        if writing and not request.path.startswith(READ_ONLY_OPEN_PREFIXES):
             from billing.access import read_only_reason
 
             reason = read_only_reason(shop)

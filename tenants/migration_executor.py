@@ -98,6 +98,11 @@ class SkipUpToDateMixin:
 
     def schemas_to_migrate(self, tenants) -> list[str]:
         tenants = list(tenants or [])
+        if any(schema != self.PUBLIC_SCHEMA_NAME for schema in tenants):  # a deleted shop keeps its row, not its schema
+            from tenants.models import Shop
+
+            dropped = set(Shop.objects.filter(status=Shop.Status.DELETED).values_list("schema_name", flat=True))
+            tenants = [schema for schema in tenants if schema not in dropped]
         shops = [schema for schema in tenants if schema != self.PUBLIC_SCHEMA_NAME]
         if not shops or not self.can_skip():
             return tenants

@@ -49,7 +49,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class ShopQuerySet(models.QuerySet):
     def shops(self) -> "ShopQuerySet":
-        """Real shops: neither the platform's own public tenant nor ready-made pool schemas."""
+        """Real shops with a schema: neither the platform's own public tenant, pool schemas nor deleted shops."""
+        return self.listed().exclude(status=Shop.Status.DELETED)
+
+    def listed(self) -> "ShopQuerySet":
+        """Every shop the operator sees, deleted ones included (their billing and audit rows stay)."""
         return self.exclude(schema_name=get_public_schema_name()).exclude(status=Shop.Status.POOL)
 
 
@@ -61,6 +65,8 @@ class Shop(TenantMixin):
         TRIAL = "trial", "Trial"
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
+        DELETION_PENDING = "deletion_pending", "Deletion pending"
+        DELETED = "deleted", "Deleted"
 
     class Locale(models.TextChoices):
         INDONESIAN = "id", "Bahasa Indonesia"
@@ -68,7 +74,7 @@ class Shop(TenantMixin):
 
     name = models.CharField(max_length=100, blank=True)
     slug = models.SlugField(max_length=40, unique=True, null=True, blank=True, help_text="Its subdomain.")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.POOL, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.POOL, db_index=True)
     time_zone = models.CharField(max_length=64, default="Asia/Jakarta")
     locale = models.CharField(max_length=5, choices=Locale.choices, default=Locale.INDONESIAN)
     currency = models.CharField(max_length=3, default="IDR")
@@ -76,6 +82,8 @@ class Shop(TenantMixin):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspended_reason = models.CharField(max_length=200, blank=True)
+    deletion_due_at = models.DateTimeField(null=True, blank=True, help_text="When the pending deletion runs")
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="When its schema was dropped")
 
     # Schemas are made by tenants.provisioning (pool), never as a side effect of save().
     auto_create_schema = False
@@ -89,6 +97,10 @@ class Shop(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
+
+    @property
+    def is_deletion_pending(self) -> bool:
+        return self.status == self.Status.DELETION_PENDING
 
     @property
     def primary_host(self) -> str:
@@ -173,3 +185,27 @@ class LoginHandoff(models.Model):
 
     def __str__(self) -> str:
         return f"handoff for {self.user_id} to {self.shop_id}"
+
+
+class AuditEvent(models.Model):
+    """A sensitive action in a shop (credentials, exports, roles, broadcasts, erasures, deletion).
+
+    Public, so it outlives the shop's schema and the operator sees every shop's. Written only by
+    tenants.audit.record; `details` never carries secrets or customers' phone numbers.
+    """
+
+    shop = models.ForeignKey(Shop, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_email = models.CharField(max_length=254, blank=True, help_text="As it was when they acted")
+    action = models.CharField(max_length=60, db_index=True)
+    target = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "-created_at", "-id"], name="audit_shop_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_email or 'the platform'}"

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from .activity.models import ActivityEvent
-from .models import ApiToken, Invitation, Membership, Role, Shop
+from .models import ApiToken, AuditEvent, Invitation, Membership, Role, Shop
 
 
 class ShopSerializer(serializers.ModelSerializer):
@@ -9,7 +9,7 @@ class ShopSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Shop
-        fields = ["name", "slug", "status", "timezone", "locale", "currency"]
+        fields = ["name", "slug", "status", "timezone", "locale", "currency", "deletion_due_at"]
 
 
 class SignupSerializer(serializers.Serializer):
@@ -118,3 +118,13 @@ class ActivityEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = ActivityEvent
         fields = ["id", "actor_id", "action", "summary", "created_at"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "action", "actor_email", "target", "details", "ip", "created_at"]
+
+
+class ShopDeletionSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)

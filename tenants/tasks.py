@@ -2,6 +2,7 @@ from config.celery import app
 from config.redis import redis_client
 
 from . import provisioning
+from .services import deletion
 
 
 @app.task(ignore_result=True)
@@ -15,3 +16,9 @@ def refill_shop_pool() -> int:
         return provisioning.refill_pool()
     finally:
         lock.release()
+
+
+@app.task(ignore_result=True)
+def delete_due_shops() -> list[str]:
+    """Beat, hourly: drops the schemas of shops whose deletion grace period is over."""
+    return deletion.delete_due_shops()

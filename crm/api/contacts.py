@@ -3,6 +3,7 @@
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import api_view, permission_classes
@@ -19,7 +20,9 @@ from crm.serializers import (
     TimelineItemSerializer,
 )
 from crm.services import contacts as service
+from crm.services import erasure
 from tenants.permissions import IsShopManager, IsShopMember, request_membership
+from tenants.services.errors import ServiceError
 from whatsapp.serializers import user_names
 
 from .common import page_by_id
@@ -95,6 +98,9 @@ def contact(request, contact_id: int):
     contacts = Contact.objects.select_related("rfm").prefetch_related("labels")
     found = get_object_or_404(contacts, pk=contact_id, merged_into__isnull=True)
     if request.method == "PATCH":
+        if found.erased_at is not None:
+            raise ServiceError(_("This customer's data was erased on request; it cannot be filled in again."),
+                               code="erased")  # fmt: skip
         serializer = ContactWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         service.update_contact(found, actor_id=actor_id(request), **serializer.validated_data)
@@ -171,6 +177,17 @@ def merge(request, contact_id: int):
     return Response(_detail(Contact.objects.select_related("rfm").prefetch_related("labels").get(pk=keep.pk)))
 
 
+@extend_schema(request=None, responses=ContactDetailSerializer, tags=["contacts"])
+@api_view(["POST"])
+@permission_classes([IsShopManager])
+def erase(request, contact_id: int):
+    """The right to be forgotten: the customer's personal data, messages and history go; totals stay (owners and
+    admins only; see crm.services.erasure for what is kept)."""
+    found = get_object_or_404(Contact, pk=contact_id, merged_into__isnull=True)
+    erasure.erase_contact(found, actor=request.user)
+    return Response(_detail(Contact.objects.select_related("rfm").prefetch_related("labels").get(pk=found.pk)))
+
+
 class Labels(viewsets.ModelViewSet):
     serializer_class = LabelSerializer
     pagination_class = None
@@ -200,6 +217,7 @@ urlpatterns = [
     path("contacts/<int:contact_id>/timeline/", timeline),
     path("contacts/<int:contact_id>/notes/", note),
     path("contacts/<int:contact_id>/merge/", merge),
+    path("contacts/<int:contact_id>/erase/", erase),
     path("labels/", Labels.as_view(collection)),
     path("labels/<int:label_id>/", Labels.as_view(item, lookup_url_kwarg="label_id")),
     path("attributes/", Attributes.as_view(collection)),

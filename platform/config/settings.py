@@ -81,6 +81,8 @@ ROOT_URLCONF = "config.urls_shop"
 DEFAULT_NOT_FOUND_TENANT_VIEW = "tenants.views.pages.unknown_shop"
 # Ready-made shop schemas kept for signup (see tenants/provisioning.py).
 SHOP_POOL_SIZE = env.int("SHOP_POOL_SIZE", default=3)
+# Days between an owner's deletion request and the drop of the shop's schema (cancellable until then).
+SHOP_DELETION_GRACE_DAYS = env.int("SHOP_DELETION_GRACE_DAYS", default=14)
 TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PARALLEL", default=2)
 # migrate_schemas skips shop schemas with nothing to apply (one query), and migrates the rest in parallel.
 GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
@@ -96,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.middleware.ShopAccessMiddleware",
+    "tenants.audit.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -247,6 +250,7 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 30
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
     "refill-shop-pool": {"task": "tenants.tasks.refill_shop_pool", "schedule": 60.0},
+    "delete-due-shops": {"task": "tenants.tasks.delete_due_shops", "schedule": 3600.0},
     "requeue-webhook-intake": {"task": "whatsapp.tasks.requeue_stale_intake", "schedule": 30.0},
     # 02:00 in Jakarta: one dispatcher fans the RFM refresh out over the shops in chunks.
     "refresh-rfm-nightly": {"task": "crm.tasks.refresh_rfm_all_shops", "schedule": crontab(hour=19, minute=0)},

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing import api as billing
 from config.health import healthz, readyz
-from tenants.views import auth, pages, team
+from tenants.views import auth, pages, shop, team
 from whatsapp import views as whatsapp
 
 rules = whatsapp.AutoReplyRules
@@ -25,6 +25,8 @@ api = [
     path("team/activity/", team.activity),
     path("invitations/<str:token>/", team.invitation_preview),
     path("invitations/<str:token>/accept/", team.invitation_accept),
+    path("audit/", shop.audit_log),
+    path("shop/deletion/", shop.shop_deletion),
     path("tokens/", team.api_tokens),
     path("tokens/<int:token_id>/", team.api_token),
     path("inbox/conversations/", whatsapp.conversations),

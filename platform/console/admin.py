@@ -15,7 +15,9 @@ from billing.metering import month_to_date
 from billing.wallet import local_today, money
 from config.redis import redis_client
 from crm.models import Contact
-from tenants.models import Domain, Membership, Shop, User
+from tenants.models import AuditEvent, Domain, Membership, Shop, User
+from tenants.services import deletion
+from tenants.services.errors import ServiceError
 from tenants.services.lifecycle import reactivate_shop, suspend_shop
 from whatsapp.channel.models import DeliveryFailure, WebhookIntake, WhatsAppAccount
 from whatsapp.models import Message
@@ -80,7 +82,7 @@ class ActiveShopFilter(admin.SimpleListFilter):
 
 @admin.register(Shop, site=console_site)
 class ShopAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "status", "plan", "member_count", "created_at"]
+    list_display = ["name", "slug", "status", "deletion_due_at", "plan", "member_count", "created_at"]
     list_filter = [ActiveShopFilter, "plan", "created_at"]
     search_fields = ["name", "slug", "memberships__user__email"]
     billing_fields = ["subscription", "whatsapp_balance", "spent_this_month", "margin_this_month"]
@@ -90,6 +92,8 @@ class ShopAdmin(admin.ModelAdmin):
         "created_at",
         "suspended_at",
         "suspended_reason",
+        "deletion_due_at",
+        "deleted_at",
         "status",
         "usage",
         *billing_fields,
@@ -110,6 +114,8 @@ class ShopAdmin(admin.ModelAdmin):
                     "created_at",
                     "suspended_at",
                     "suspended_reason",
+                    "deletion_due_at",
+                    "deleted_at",
                     "usage",
                 ]
             },
@@ -117,15 +123,17 @@ class ShopAdmin(admin.ModelAdmin):
         (gettext_lazy("Billing"), {"fields": billing_fields}),
     ]
     inlines = [DomainInline, MembershipInline]
-    actions = ["suspend", "reactivate"]
+    actions = ["suspend", "reactivate", "cancel_deletion"]
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).shops().annotate(_members=Count("memberships", distinct=True))
+        return super().get_queryset(request).listed().annotate(_members=Count("memberships", distinct=True))
 
     @admin.display(description="usage, last 30 days")
     def usage(self, shop):
         """Read from the shop's own schema, on the detail page only."""
+        if shop.status == Shop.Status.DELETED:
+            return "deleted: its schema was dropped"
         since = timezone.now() - timedelta(days=30)
         with schema_context(shop.schema_name):
             messages_in = Message.objects.filter(direction="in", created_at__gte=since).count()
@@ -184,13 +192,24 @@ class ShopAdmin(admin.ModelAdmin):
         return False  # shops come from signup
 
     def has_delete_permission(self, request, obj=None):
-        return False  # deletion with a grace period comes with data rights (production-ready issue)
+        return False  # owners ask for deletion in their shop; the grace period and sweep do the rest
 
     @admin.action(description="Suspend selected shops")
     def suspend(self, request, queryset):
         for shop in queryset:
             suspend_shop(shop, request.user, reason="Suspended from the operator console")
         self.message_user(request, f"Suspended {queryset.count()} shop(s).", messages.WARNING)
+
+    @admin.action(description="Cancel the pending deletion of selected shops")
+    def cancel_deletion(self, request, queryset):
+        cancelled = 0
+        for shop in queryset.filter(status=Shop.Status.DELETION_PENDING):
+            try:
+                deletion.cancel_deletion(shop, request.user, by_operator=True)
+                cancelled += 1
+            except ServiceError:
+                continue  # deleted meanwhile
+        self.message_user(request, f"Cancelled the deletion of {cancelled} shop(s).", messages.SUCCESS)
 
     @admin.action(description="Reactivate selected shops")
     def reactivate(self, request, queryset):
@@ -232,6 +251,26 @@ class OperatorActionAdmin(admin.ModelAdmin):
     list_display = ["created_at", "operator", "action", "shop"]
     list_filter = ["action"]
     search_fields = ["shop__name", "shop__slug", "operator__email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent, site=console_site)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Every shop's sensitive actions, deleted shops included; read-only."""
+
+    list_display = ["created_at", "shop", "action", "actor_email", "target", "ip"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["shop__slug", "shop__name", "actor_email", "target"]
+    list_select_related = ["shop"]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False

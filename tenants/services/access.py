@@ -13,6 +13,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from .. import audit
 from ..activity.services import record_activity
 from ..models import ApiToken, LoginHandoff, Membership, Shop, User
 from .errors import ServiceError
@@ -79,6 +80,8 @@ def create_api_token(shop: Shop, actor: User, name: str) -> tuple[ApiToken, str]
         shop=shop, name=name[:80], prefix=secret[: len(API_TOKEN_PREFIX) + 8], token_hash=digest, created_by=actor
     )
     record_activity(actor_id=actor.pk, action="api_token.created", summary=f"API token “{token.name}” created")
+    audit.record("api_token.created", actor=actor, shop=shop, target=f"api_token:{token.pk}",
+                 details={"name": token.name, "prefix": token.prefix})  # fmt: skip
     return token, secret
 
 
@@ -89,6 +92,8 @@ def revoke_api_token(shop: Shop, actor: User, token_id: int) -> None:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record_activity(actor_id=actor.pk, action="api_token.revoked", summary=f"API token “{token.name}” revoked")
+    audit.record("api_token.revoked", actor=actor, shop=shop, target=f"api_token:{token.pk}",
+                 details={"name": token.name, "prefix": token.prefix})  # fmt: skip
 
 
 def authenticate_api_token(shop: Shop, secret: str) -> ApiToken | None:

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from console.models import OperatorAction
 
+from .. import audit
 from ..models import Shop, User
 
 
@@ -15,6 +16,7 @@ def suspend_shop(shop: Shop, operator: User, reason: str = "") -> None:
     shop.suspended_reason = reason[:200]
     shop.save(update_fields=["status", "suspended_at", "suspended_reason"])
     OperatorAction.objects.create(operator=operator, shop=shop, action="shop.suspended", detail={"reason": reason})
+    audit.record("shop.suspended", actor=operator, shop=shop, details={"reason": reason[:200]})
 
 
 def reactivate_shop(shop: Shop, operator: User) -> None:
@@ -25,6 +27,7 @@ def reactivate_shop(shop: Shop, operator: User) -> None:
     shop.suspended_reason = ""
     shop.save(update_fields=["status", "suspended_at", "suspended_reason"])
     OperatorAction.objects.create(operator=operator, shop=shop, action="shop.reactivated", detail={})
+    audit.record("shop.reactivated", actor=operator, shop=shop)
 
 
 def apply_plan(shop: Shop, plan) -> None:

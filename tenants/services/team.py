@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from billing.plans import check_limit
 
+from .. import audit
 from ..activity.services import record_activity
 from ..models import MANAGER_ROLES, Invitation, Membership, Role, Shop, User
 from .errors import PermissionDenied, ServiceError
@@ -67,6 +68,8 @@ def invite(actor: Membership, email: str, role: str) -> tuple[Invitation, str]:
         recipient_list=[email],
     )
     record_activity(actor_id=actor.user_id, action="team.invited", summary=f"Invited {email} as {role}")
+    audit.record("team.invited", actor=actor.user, shop=shop, target=f"invitation:{invitation.pk}",
+                 details={"email": email, "role": role})  # fmt: skip
     return invitation, link
 
 
@@ -84,6 +87,7 @@ def revoke_invitation(actor: Membership, invitation_id: int) -> None:
     record_activity(
         actor_id=actor.user_id, action="team.invitation_revoked", summary=f"Revoked invitation {invitation_id}"
     )
+    audit.record("team.invitation_revoked", actor=actor.user, shop=actor.shop, target=f"invitation:{invitation_id}")
 
 
 def pending_invitation(shop: Shop, secret: str) -> Invitation | None:
@@ -143,6 +147,8 @@ def change_role(actor: Membership, membership_id: int, role: str) -> Membership:
         action="team.role_changed",
         summary=f"{target.user.email}: {previous} → {role}",
     )
+    audit.record("team.role_changed", actor=actor.user, shop=actor.shop, target=f"membership:{target.pk}",
+                 details={"email": target.user.email, "from": previous, "to": role})  # fmt: skip
     return target
 
 
@@ -161,6 +167,8 @@ def remove_member(actor: Membership, membership_id: int) -> None:
             raise ServiceError(_("A shop must keep at least one owner."), code="last_owner")
         target.delete()
     record_activity(actor_id=actor.user_id, action="team.removed", summary=f"Removed {target.user.email}")
+    audit.record("team.removed", actor=actor.user, shop=actor.shop, target=f"membership:{target.pk}",
+                 details={"email": target.user.email, "role": target.role, "left": leaving_self})  # fmt: skip
 
 
 def _owner_count(members: list[Membership]) -> int:

@@ -226,7 +226,7 @@ def send(request, broadcast_id: int):
     triggered broadcast becomes active, its first run at `at` or now."""
     serializer = SendSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    found = services.launch(_broadcast(broadcast_id), serializer.validated_data.get("at"))
+    found = services.launch(_broadcast(broadcast_id), serializer.validated_data.get("at"), actor=request.user)
     return Response(BroadcastSerializer(found).data)
 
 
@@ -235,7 +235,8 @@ def _control(action):
     @api_view(["POST"])
     @permission_classes([IsShopMember])
     def view(request, broadcast_id: int):
-        return Response(BroadcastSerializer(getattr(services, action)(_broadcast(broadcast_id))).data)
+        extra = {"actor": request.user} if action == "cancel" else {}  # cancelling is audited
+        return Response(BroadcastSerializer(getattr(services, action)(_broadcast(broadcast_id), **extra)).data)
 
     view.__doc__ = f"{action.capitalize()} the broadcast."
     return view

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import access, metering, wallet
+from tenants import audit
 from tenants.models import Shop
 from tenants.services.errors import ServiceError
 from whatsapp.models import MessageTemplate
@@ -80,9 +81,19 @@ def delete_broadcast(broadcast: Broadcast) -> None:
     broadcast.delete()
 
 
-def launch(broadcast: Broadcast, at: datetime | None = None) -> Broadcast:
+def launch(broadcast: Broadcast, at: datetime | None = None, *, actor=None) -> Broadcast:
     """Sends now, or schedules for `at` (the cost is checked again when it starts); a repeating or triggered
-    broadcast becomes active instead, from `at` or now."""
+    broadcast becomes active instead, from `at` or now. The decision is audited (`actor`: who took it)."""
+    launched = _launch(broadcast, at)
+    audit.record("broadcast.started", actor=actor, target=f"broadcast:{launched.pk}", details={
+        "name": launched.name, "status": launched.status, "at": at.isoformat() if at else None,
+        "recipients": launched.recipient_count, "estimated_cost": str(launched.estimated_cost),
+        "currency": launched.currency,
+    })  # fmt: skip
+    return launched
+
+
+def _launch(broadcast: Broadcast, at: datetime | None) -> Broadcast:
     if broadcast.is_template:
         return recurring.activate(broadcast, at)
     if broadcast.status not in EDITABLE:
@@ -163,8 +174,15 @@ def resume(broadcast: Broadcast) -> Broadcast:
     return moved
 
 
-def cancel(broadcast: Broadcast) -> Broadcast:
+def cancel(broadcast: Broadcast, *, actor=None) -> Broadcast:
     """Stops for good: whoever has not been sent to is skipped and their share of the reservation freed."""
+    cancelled = _cancel(broadcast)
+    audit.record("broadcast.cancelled", actor=actor, target=f"broadcast:{cancelled.pk}",
+                 details={"name": cancelled.name})  # fmt: skip
+    return cancelled
+
+
+def _cancel(broadcast: Broadcast) -> Broadcast:
     finished = _("A finished broadcast cannot be cancelled.")
     if broadcast.is_template:  # its occurrences already sent are untouched
         return _move(broadcast, TEMPLATE_EDITABLE, Broadcast.Status.CANCELLED, finished)

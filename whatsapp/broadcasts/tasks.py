@@ -39,7 +39,7 @@ def sweep_broadcasts() -> None:
     for schema in redis.zrangebyscore(SCHEDULED_KEY, "-inf", time.time()):
         schema = schema.decode()
         redis.zrem(SCHEDULED_KEY, schema)
-        shop = Shop.objects.filter(schema_name=schema).first()
+        shop = Shop.objects.shops().filter(schema_name=schema).first()
         if shop is None:
             continue
         with schema_context(schema):
@@ -52,7 +52,7 @@ def sweep_broadcasts() -> None:
             _mark_next(schema)
     for member in redis.smembers(sender.ACTIVE_KEY):
         schema, broadcast_id = member.decode().rsplit(":", 1)
-        if not Shop.objects.filter(schema_name=schema).exists():
+        if not Shop.objects.shops().filter(schema_name=schema).exists():
             redis.srem(sender.ACTIVE_KEY, member)  # the shop is gone
             continue
         try:

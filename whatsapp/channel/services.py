@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tenants import audit
 from tenants.activity.services import record_activity
 from tenants.models import Shop
 from tenants.services.errors import ServiceError
@@ -14,6 +15,8 @@ from whatsapp import graph
 
 from . import intake
 from .models import WhatsAppAccount
+
+AUDITED_FIELDS = ("phone_number_id", "waba_id", "display_phone_number", "access_token", "app_secret", "verify_token")
 
 
 def webhook_url() -> str:
@@ -28,6 +31,7 @@ def connect(shop: Shop, actor_id: int | None, **fields) -> WhatsAppAccount:
             raise ServiceError(_("This field is required."), field=name)
     account = WhatsAppAccount.objects.filter(shop=shop).first() or WhatsAppAccount(shop=shop)
     previous_number = account.phone_number_id
+    before = {name: getattr(account, name, None) for name in AUDITED_FIELDS}
     for name in required:
         setattr(account, name, str(fields[name]).strip())
     for secret in ("access_token", "app_secret"):
@@ -50,6 +54,11 @@ def connect(shop: Shop, actor_id: int | None, **fields) -> WhatsAppAccount:
     record_activity(
         actor_id=actor_id, action="whatsapp.connected", summary=f"WhatsApp {account.display_phone_number} connected"
     )
+    changed = [name for name in AUDITED_FIELDS if getattr(account, name) != before[name]]
+    if changed:  # the names of what changed only: never a token's or a secret's value
+        action = "whatsapp.credentials_changed" if previous_number else "whatsapp.connected"
+        audit.record(action, actor=actor_id, shop=shop, target=f"whatsapp_account:{account.pk}",
+                     details={"changed": changed})  # fmt: skip
     return account
 
 
