@@ -33,8 +33,7 @@ def record(
     if isinstance(actor, int):
         actor = User.objects.filter(pk=actor).first()
     if shop is None:
-        tenant = getattr(connection, "tenant", None)
-        shop = tenant if isinstance(tenant, Shop) and tenant.schema_name != "public" else None
+        shop = _current_shop()
     actor = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.create(
         shop=shop,
@@ -45,6 +44,15 @@ def record(
         details=details or {},
         ip=_client_ip.get(),
     )
+
+
+def _current_shop() -> Shop | None:
+    """The shop whose schema is active: the request's tenant, or looked up by name under schema_context."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Shop):
+        return tenant if tenant.schema_name != "public" else None
+    schema = getattr(connection, "schema_name", "public")
+    return Shop.objects.filter(schema_name=schema).first() if schema != "public" else None
 
 
 def client_ip(request) -> str | None:

@@ -165,9 +165,10 @@ def remove_member(actor: Membership, membership_id: int) -> None:
                 raise PermissionDenied(_("Only an owner can remove an owner."))
         if target.role == Role.OWNER and _owner_count(members) == 1:
             raise ServiceError(_("A shop must keep at least one owner."), code="last_owner")
+        removed_id = target.pk
         target.delete()
     record_activity(actor_id=actor.user_id, action="team.removed", summary=f"Removed {target.user.email}")
-    audit.record("team.removed", actor=actor.user, shop=actor.shop, target=f"membership:{target.pk}",
+    audit.record("team.removed", actor=actor.user, shop=actor.shop, target=f"membership:{removed_id}",
                  details={"email": target.user.email, "role": target.role, "left": leaving_self})  # fmt: skip
 
 
