@@ -24,7 +24,7 @@ from crm.models import (
     Variant,
 )
 from tenants.activity.models import ActivityEvent
-from tenants.models import ApiToken, Invitation, Membership
+from tenants.models import ApiToken, AuditEvent, Invitation, Membership, Shop
 from tests.factories import PASSWORD
 from whatsapp.broadcasts.models import Broadcast, ConsentSettings, Recipient
 from whatsapp.models import AutoReplyRule, BusinessHours, Conversation, Message, MessageTemplate, QuickReply
@@ -71,7 +71,11 @@ def snapshot(world) -> str:
             list(AutoReplyRule.objects.order_by("pk").values_list("pk", "name", "active", "reply_text")),
             list(QuickReply.objects.order_by("pk").values_list("pk", "shortcut", "text")),
             list(BusinessHours.objects.values_list("weekly", flat=True)),
-            list(Contact.objects.order_by("pk").values_list("pk", "name", "phone", "owner_id", "marketing_opt_out")),
+            list(
+                Contact.objects.order_by("pk").values_list(
+                    "pk", "name", "phone", "owner_id", "marketing_opt_out", "erased_at"
+                )
+            ),
             list(Label.objects.order_by("pk").values_list("pk", "name", "color")),
             list(Order.objects.order_by("pk").values_list("pk", "status", "total", "notes")),
             list(Product.objects.order_by("pk").values_list("pk", "name", "active")),
@@ -93,8 +97,9 @@ def snapshot(world) -> str:
             ),
             "tokens": list(ApiToken.objects.filter(shop=shop).order_by("pk").values_list("pk", "revoked_at")),
             "activity": activity,
+            "audit": list(AuditEvent.objects.filter(shop=shop).order_by("pk").values_list("pk", "action")),
             "inbox": inbox,
-            "shop": [shop.name, shop.status],
+            "shop": list(Shop.objects.filter(pk=shop.pk).values_list("name", "status", "deletion_due_at")),
         },
         default=str,
     )
