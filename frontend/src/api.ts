@@ -65,6 +65,31 @@ export interface CreatedApiToken extends ApiToken {
   token: string;
 }
 
+/* ---------- Audit log & shop deletion ---------- */
+
+export interface AuditEvent {
+  id: number;
+  action: string;
+  actor_email: string;
+  target: string;
+  details: Record<string, unknown>;
+  ip: string | null;
+  created_at: string;
+}
+
+export interface AuditPage {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: AuditEvent[];
+}
+
+export interface ShopDeletionState {
+  status: string;
+  deletion_due_at: string | null;
+  grace_days: number;
+}
+
 /* ---------- Inbox & WhatsApp ---------- */
 
 export type ConversationStatus = "open" | "closed";
@@ -256,6 +281,8 @@ export interface ContactRow {
   last_order_at: string | null;
   rfm_segment: string | null;
   created_at: string;
+  /** Personal data erased on request: the row stays, anonymous, for the shop's totals. */
+  erased_at?: string | null;
 }
 
 export type AttributeValue = string | number | boolean | null;
@@ -851,6 +878,11 @@ export const endpoints = {
   createToken: (name: string) => api.post<CreatedApiToken>("/api/tokens/", { name }),
   revokeToken: (id: number) => api.delete(`/api/tokens/${id}/`),
 
+  auditLog: (page: number) => api.get<AuditPage>(`/api/audit/?page=${page}`),
+  shopDeletion: () => api.get<ShopDeletionState>("/api/shop/deletion/"),
+  requestShopDeletion: (password: string) => api.post<ShopDeletionState>("/api/shop/deletion/", { password }),
+  cancelShopDeletion: () => api.delete<ShopDeletionState>("/api/shop/deletion/"),
+
   conversations: (query: ConversationQuery) => {
     const params = new URLSearchParams({ view: query.view, status: query.status });
     if (query.q?.trim()) params.set("q", query.q.trim());
@@ -901,6 +933,7 @@ export const endpoints = {
   addContactNote: (id: number, text: string) => api.post<TimelineItem>(`/api/crm/contacts/${id}/notes/`, { text }),
   bulkContacts: (data: BulkContactsPayload) => api.post<{ updated: number }>("/api/crm/contacts/bulk/", data),
   mergeContact: (id: number, other_id: number) => api.post<ContactDetail>(`/api/crm/contacts/${id}/merge/`, { other_id }),
+  eraseContact: (id: number) => api.post<ContactDetail>(`/api/crm/contacts/${id}/erase/`),
 
   labels: () => list(api.get<Label[] | { results: Label[] }>("/api/crm/labels/")),
   createLabel: (data: { name: string; color: string }) => api.post<Label>("/api/crm/labels/", data),

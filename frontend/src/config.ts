@@ -1,7 +1,7 @@
 import { createContext, useContext } from "react";
 
 export type Lang = "id" | "en";
-export type ShopStatus = "trial" | "active" | "suspended";
+export type ShopStatus = "trial" | "active" | "suspended" | "deletion_pending";
 export type Role = "owner" | "admin" | "agent";
 
 export interface ShopInfo {
@@ -11,6 +11,8 @@ export interface ShopInfo {
   timezone: string;
   locale: Lang;
   currency: string;
+  /** Set while the shop waits for its deletion (Settings > Shop). */
+  deletion_due_at?: string | null;
 }
 
 /** Injected by Django into index.html in place of `<!--app-config-->`. */

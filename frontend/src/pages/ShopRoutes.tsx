@@ -32,6 +32,8 @@ import { ContactFieldsPage } from "./settings/ContactFieldsPage";
 import { OrderNotificationsPage } from "./settings/OrderNotificationsPage";
 import { OptOutPage } from "./settings/OptOutPage";
 import { SegmentsPage } from "./segments/SegmentsPage";
+import { AuditLogPage } from "./settings/AuditLogPage";
+import { ShopPage } from "./settings/ShopPage";
 import { WhatsAppPage } from "./settings/WhatsAppPage";
 
 function RequireAuth({ children }: { children: ReactNode }) {
@@ -90,6 +92,8 @@ export function ShopRoutes() {
           <Route path="order-notifications" element={<OrderNotificationsPage />} />
           <Route path="opt-out" element={<OptOutPage />} />
           <Route path="billing" element={<BillingPage />} />
+          <Route path="audit" element={<AuditLogPage />} />
+          <Route path="shop" element={<ShopPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -14,12 +14,13 @@ import {
 import { Alert } from "../../components/Alert";
 import { ContactPicker } from "../../components/ContactPicker";
 import { errorMessage } from "../../components/errors";
+import { Field } from "../../components/Field";
 import { Icon } from "../../components/Icon";
 import { Modal } from "../../components/Modal";
 import { Spinner } from "../../components/Spinner";
 import { formatMoney, formatYmd } from "../../format";
 import { useI18n, type TKey } from "../../i18n";
-import { useFormatters } from "../../session";
+import { useFormatters, useSession } from "../../session";
 import { OrderForm } from "../orders/OrderForm";
 import { OrderStatusBadge } from "../orders/OrderStatusBadge";
 import { ContactForm } from "./ContactForm";
@@ -186,6 +187,51 @@ function MergeDialog({ contact, onClose, onMerged }: { contact: ContactDetail; o
   );
 }
 
+/** The right to be forgotten: an owner or admin erases the customer's personal data and messages; totals stay. */
+function EraseDialog({ contact, onClose, onErased }: { contact: ContactDetail; onClose: () => void; onErased: (c: ContactDetail) => void }) {
+  const { t } = useI18n();
+  const [typed, setTyped] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const word = t("erase.word");
+
+  async function erase() {
+    setBusy(true);
+    setError(null);
+    try {
+      onErased(await endpoints.eraseContact(contact.id));
+    } catch (err) {
+      setError(errorMessage(err, t));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Modal title={t("erase.title")} onClose={onClose} testId="erase-dialog">
+      <div className="stack-sm">
+        <Alert kind="warning" testId="erase-warning">
+          {t("erase.warning", { name: contact.name || contact.phone || `#${contact.id}` })}
+        </Alert>
+        <p className="muted small">{t("erase.kept")}</p>
+        {error ? (
+          <Alert kind="error" testId="erase-error">
+            {error}
+          </Alert>
+        ) : null}
+        <Field id="erase_confirm" label={t("erase.typeToConfirm", { word })} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+        <div className="button-row">
+          <button type="button" className="btn btn-danger" disabled={busy || typed.trim().toUpperCase() !== word.toUpperCase()} onClick={() => void erase()} data-testid="erase-confirm">
+            {t("erase.confirm")}
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={onClose}>
+            {t("common.cancel")}
+          </button>
+        </div>
+      </div>
+    </Modal>
+  );
+}
+
 export function ContactDetailPage() {
   const { t, lang } = useI18n();
   const fmt = useFormatters();
@@ -201,6 +247,9 @@ export function ContactDetailPage() {
   const [deals, setDeals] = useState<(Deal & { stage: string })[] | null>(null);
   const [editing, setEditing] = useState(false);
   const [merging, setMerging] = useState(false);
+  const [erasing, setErasing] = useState(false);
+  const { session } = useSession();
+  const canManage = session?.role === "owner" || session?.role === "admin";
   const [ordering, setOrdering] = useState(false);
   const [busy, setBusy] = useState(false);
   const [timelineKey, setTimelineKey] = useState(0);
@@ -266,7 +315,7 @@ export function ContactDetailPage() {
 
   const labelIds = contact.labels.map((l) => l.id);
   const unusedLabels = labels.filter((l) => !labelIds.includes(l.id));
-  const title = contact.name || contact.phone || `#${contact.id}`;
+  const title = contact.erased_at ? t("erase.anonymous", { id: String(contact.id) }) : contact.name || contact.phone || `#${contact.id}`;
   const dash = <span className="muted">—</span>;
 
   return (
@@ -293,8 +342,18 @@ export function ContactDetailPage() {
           <button type="button" className="btn btn-ghost btn-sm" onClick={() => setMerging(true)} data-testid="contact-merge">
             {t("merge.button")}
           </button>
+          {canManage && !contact.erased_at ? (
+            <button type="button" className="btn btn-danger-ghost btn-sm" onClick={() => setErasing(true)} data-testid="contact-erase">
+              {t("erase.button")}
+            </button>
+          ) : null}
         </div>
       </header>
+      {contact.erased_at ? (
+        <Alert kind="info" testId="contact-erased">
+          {t("erase.done", { date: fmt.dateTime(contact.erased_at) })}
+        </Alert>
+      ) : null}
       {error ? (
         <Alert kind="error" testId="contact-error">
           {error}
@@ -500,6 +559,18 @@ export function ContactDetailPage() {
           onMerged={(c) => {
             setContact(c);
             setMerging(false);
+            setTimelineKey((k) => k + 1);
+            loadRelated();
+          }}
+        />
+      ) : null}
+      {erasing ? (
+        <EraseDialog
+          contact={contact}
+          onClose={() => setErasing(false)}
+          onErased={(c) => {
+            setContact(c);
+            setErasing(false);
             setTimelineKey((k) => k + 1);
             loadRelated();
           }}

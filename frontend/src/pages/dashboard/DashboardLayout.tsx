@@ -6,6 +6,7 @@ import { useI18n, type TKey } from "../../i18n";
 import { LiveProvider } from "../../live";
 import { InboxNavBadge } from "../inbox/InboxNavBadge";
 import { BillingBanner } from "../settings/BillingPage";
+import { DeletionBanner } from "../settings/ShopPage";
 import { useSession, useShop } from "../../session";
 
 export const NAV_ITEMS: { to: string; key: TKey; icon: IconName }[] = [
@@ -102,6 +103,7 @@ export function DashboardLayout() {
         </div>
       </aside>
       <main className="content">
+        <DeletionBanner />
         <BillingBanner />
         <Outlet />
       </main>

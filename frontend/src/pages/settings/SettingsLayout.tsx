@@ -45,6 +45,16 @@ export function SettingsLayout() {
             {t("settings.billing")}
           </NavLink>
         ) : null}
+        {canManage ? (
+          <NavLink to="/settings/audit" className="tab" data-testid="settings-audit-tab">
+            {t("settings.audit")}
+          </NavLink>
+        ) : null}
+        {canManage ? (
+          <NavLink to="/settings/shop" className="tab" data-testid="settings-shop-tab">
+            {t("settings.shop")}
+          </NavLink>
+        ) : null}
       </nav>
       <Outlet />
     </section>
