@@ -64,6 +64,9 @@ def test_the_owner_schedules_the_deletion_with_the_password_and_the_shop_turns_r
     assert client.get("/api/crm/contacts/").status_code == 200  # still readable, and exportable
     refused = client.post("/api/crm/contacts/", {"name": "Baru", "phone": "081299990000"}, **JSON)
     assert refused.status_code == 409 and refused.json()["code"] == "deletion_pending"
+    in_indonesian = client.post("/api/crm/contacts/", {"name": "Baru"}, content_type="application/json",
+                                HTTP_ACCEPT_LANGUAGE="id")  # fmt: skip
+    assert "dijadwalkan untuk dihapus" in in_indonesian.json()["detail"]
     assert [m.to for m in mailoutbox] == [[owner.email]]
     events = AuditEvent.objects.filter(shop=shop, action="shop.deletion_requested")
     assert [(e.actor_id, e.actor_email) for e in events] == [(owner.pk, owner.email)]
