@@ -109,3 +109,23 @@ def test_executor_function_maps_django_tenants_codenames():
     assert get_executor("multiprocessing") is SkipUpToDateMultiprocessingExecutor
     assert issubclass(SkipUpToDateExecutor, StandardExecutor)
     assert issubclass(SkipUpToDateMultiprocessingExecutor, MultiprocessingExecutor)
+
+
+def test_a_deleted_shop_keeps_its_row_but_its_dropped_schema_is_left_alone(migrated_schemas):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tenants.utils import schema_exists
+
+    from tenants.services import deletion
+
+    provisioning.refill_pool(2)
+    gone = Shop.objects.filter(status=Shop.Status.POOL).order_by("id").first()
+    Shop.objects.filter(pk=gone.pk).update(status=Shop.Status.DELETION_PENDING,
+                                           deletion_due_at=timezone.now() - timedelta(seconds=1))  # fmt: skip
+    assert deletion.delete_now(gone.pk) == gone.schema_name
+
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+
+    assert gone.schema_name not in migrated_schemas
+    assert not schema_exists(gone.schema_name)
