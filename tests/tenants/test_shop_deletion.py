@@ -159,3 +159,19 @@ def test_a_cancellation_that_wins_the_race_keeps_the_shop(doomed):
 
     assert deletion.delete_now(shop.pk) is None
     assert schema_exists(shop.schema_name)
+
+
+def test_a_scheduled_broadcast_does_not_start_while_the_shop_waits_for_deletion(doomed):
+    from tests.whatsapp.broadcasts.factories import BroadcastFactory, ContactFactory
+    from whatsapp.broadcasts import services as broadcasts
+
+    shop, _owner, client = doomed
+    with schema_context(shop.schema_name):
+        due = BroadcastFactory(audience={"contacts": [ContactFactory().pk]}, status="scheduled",
+                               scheduled_at=timezone.now() - timedelta(minutes=1))  # fmt: skip
+    client.post("/api/shop/deletion/", {"password": PASSWORD}, **JSON)
+
+    with schema_context(shop.schema_name):
+        assert broadcasts.start_due() == 0
+        due.refresh_from_db()
+    assert due.status == "draft" and "scheduled for deletion" in due.status_reason

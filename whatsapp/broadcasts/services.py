@@ -122,6 +122,10 @@ def start(broadcast: Broadcast) -> Broadcast:
     shop = connection.tenant
     if isinstance(shop, Shop) and (blocked := access.read_only_reason(shop)):
         raise wallet.SpendRefused(blocked, code="read_only")
+    if Shop.objects.filter(schema_name=connection.schema_name, status=Shop.Status.DELETION_PENDING).exists():
+        # Promotions for a shop about to close would spend its money on customers it is leaving.
+        closing = _("This shop is scheduled for deletion: broadcasts no longer start.")
+        raise ServiceError(closing, code="deletion_pending")
     terms = metering.current_terms()
     with transaction.atomic():
         locked = Broadcast.objects.select_for_update().select_related("template").get(pk=broadcast.pk)
