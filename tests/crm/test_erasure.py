@@ -13,7 +13,7 @@ from tests.whatsapp import webhooks
 from tests.whatsapp.broadcasts.factories import BroadcastFactory
 from whatsapp.broadcasts.models import Recipient
 from whatsapp.channel.models import WebhookIntake
-from whatsapp.models import Conversation, Message
+from whatsapp.models import Conversation, Message, StatusEvent
 from whatsapp.tasks import process_intake
 
 pytestmark = pytest.mark.django_db
@@ -57,12 +57,17 @@ def tables_mentioning(schema: str, needle: str) -> list[str]:
 def customer(wa_a, portal):
     """A customer who wrote on WhatsApp, was imported from a list, ordered, has a deal, notes, consent history
     and got a broadcast: their data is everywhere a customer's can be."""
-    for text in (f"Halo, saya {NAME}, alamat Jl. Melati 7", "Nomor saya 0813-7771-2345"):
+    for text in (f"Halo, saya {NAME}, alamat Jl. Melati 7", "Nomor saya 081377712345"):
         payload = webhooks.inbound_text(wa_a.number, WA_ID, text, name=NAME)
         assert webhooks.post(portal, payload, wa_a.secret).status_code == 200
     assert process(wa_a) == 2
     with schema_context(wa_a.shop.schema_name):
-        listed = f"nama,telepon,kota\n{NAME},0813-7771-2345,Bandung\nAndi,0812-1111-2222,Garut\n"
+        Message.objects.create(conversation=Conversation.objects.get(contact__wa_id=WA_ID), direction="out",
+                               wamid="wamid.ERASE-REPLY", text="Siap kak Ratna", status="sent")  # fmt: skip
+    webhooks.post(portal, webhooks.status(wa_a.number, "wamid.ERASE-REPLY", "delivered", WA_ID), wa_a.secret)
+    process(wa_a)
+    with schema_context(wa_a.shop.schema_name):
+        listed = f"nama,telepon,kota\n{NAME},081377712345,Bandung\nAndi,0812-1111-2222,Garut\n"
         job, _preview = imports.create_import(filename="pelanggan.csv", content=listed.encode(),
                                               actor_id=wa_a.owner.pk)  # fmt: skip
         ContactImport.objects.filter(pk=job.pk).update(status=ContactImport.Status.DONE)
@@ -107,7 +112,9 @@ def test_erasing_removes_the_customer_from_every_table_and_keeps_the_totals(wa_a
     before = dashboard(owner)
     schema = wa_a.shop.schema_name
     assert tables_mentioning(schema, DIGITS) and tables_mentioning(schema, NAME)
-    assert raw_webhooks_mentioning(wa_a.shop, DIGITS) == 2
+    assert raw_webhooks_mentioning(wa_a.shop, DIGITS) == 3
+    holding = {"crm_contact", "whatsapp_message", "whatsapp_statusevent", "crm_contactimport", "broadcasts_recipient"}
+    assert holding <= set(tables_mentioning(schema, DIGITS))
 
     response = owner.post(f"/api/crm/contacts/{customer.pk}/erase/", **JSON)
 
@@ -120,6 +127,7 @@ def test_erasing_removes_the_customer_from_every_table_and_keeps_the_totals(wa_a
     assert dashboard(owner) == before
     with schema_context(schema):
         assert Message.objects.filter(conversation__contact=customer).count() == 0
+        assert not StatusEvent.objects.filter(wamid="wamid.ERASE-REPLY").exists()
         kept = Order.objects.get(contact=customer)
         assert (kept.total, kept.notes, kept.tracking_number, kept.conversation_id) == (500_000, "", "", None)
         assert Contact.objects.get(pk=customer.pk).total_spent == 500_000
