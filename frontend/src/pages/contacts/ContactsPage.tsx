@@ -86,7 +86,7 @@ export function ContactsTable({
               ) : null}
               <td data-label={t("contacts.name")}>
                 <Link to={`/contacts/${c.id}`} data-testid={`contact-link-${c.id}`}>
-                  {c.name || c.phone || `#${c.id}`}
+                  {c.erased_at ? <span className="muted">{t("erase.anonymous", { id: String(c.id) })}</span> : c.name || c.phone || `#${c.id}`}
                 </Link>
                 {c.marketing_opt_out ? <span className="badge badge-danger badge-gap">{t("inbox.optedOutShort")}</span> : null}
               </td>
