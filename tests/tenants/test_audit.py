@@ -144,3 +144,20 @@ def test_agents_and_api_tokens_cannot_read_the_log(world):
     secret = world.client(world.owner).post("/api/tokens/", {"name": "Reader"}, **JSON).json()["token"]
     token = Client(HTTP_HOST=world.host, HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert token.get("/api/audit/").status_code == 403
+
+
+def test_the_operator_reads_every_shops_log_in_the_console_and_cannot_change_it(world, shop_b, settings):
+    mine = audit.record("shop.exported", actor=world.owner, shop=world.shop, target="export:console-a")
+    audit.record("shop.exported", actor=shop_b.owner, shop=shop_b.shop, target="export:console-b")
+    console = Client(HTTP_HOST=settings.PLATFORM_HOST)
+    console.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    listing = console.get("/console/tenants/auditevent/")
+
+    assert listing.status_code == 200
+    assert b"export:console-a" in listing.content and b"export:console-b" in listing.content
+    assert console.get("/console/tenants/auditevent/add/").status_code == 403
+    console.post(f"/console/tenants/auditevent/{mine.pk}/change/", {"target": "rewritten"})
+    console.post(f"/console/tenants/auditevent/{mine.pk}/delete/", {"post": "yes"})
+    mine.refresh_from_db()
+    assert mine.target == "export:console-a"
