@@ -5,8 +5,8 @@ that did the action, after it succeeded. The shop defaults to the schema the con
 client's address comes from the request being served (AuditRequestMiddleware), if any. Details name
 what changed, never a secret's value nor a customer's phone number: callers pass ids and field names.
 
-Actions so far: whatsapp.connected, whatsapp.credentials_changed, team.invited, team.invitation_revoked,
-team.role_changed, team.removed, api_token.created, api_token.revoked, broadcast.started,
+Actions so far: user.password_reset, whatsapp.connected, whatsapp.credentials_changed, team.invited,
+team.invitation_revoked, team.role_changed, team.removed, api_token.created, api_token.revoked, broadcast.started,
 broadcast.cancelled, contact.erased, shop.deletion_requested, shop.deletion_cancelled, shop.deleted,
 shop.suspended, shop.reactivated, shop.exported.
 """

@@ -142,4 +142,5 @@ def reset_password(uid: str, token: str, new_password: str) -> User:
         raise ServiceError(" ".join(exc.messages), field="new_password") from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    audit.record("user.password_reset", actor=user, target=f"user:{user.pk}")  # in the shop whose link it was
     return user

@@ -161,3 +161,17 @@ def test_the_operator_reads_every_shops_log_in_the_console_and_cannot_change_it(
     console.post(f"/console/tenants/auditevent/{mine.pk}/delete/", {"post": "yes"})
     mine.refresh_from_db()
     assert mine.target == "export:console-a"
+
+
+def test_a_password_reset_is_audited_in_the_shop_whose_link_it_was(world, mailoutbox):
+    import re
+
+    client, log = Client(HTTP_HOST=world.host), Log()
+    client.post("/api/auth/password-reset/", {"email": world.agent.email}, **JSON)
+    uid, token = re.search(r"/reset-password/(\S+)/(\S+)/", mailoutbox[-1].body).groups()
+
+    confirm = {"uid": uid, "token": token, "new_password": "Baju-Baru-Lebaran-7"}
+    assert client.post("/api/auth/password-reset/confirm/", confirm, **JSON).status_code == 200
+
+    event = log.one(world, "user.password_reset", world.agent)
+    assert "Baju" not in json.dumps(event.details) + event.target and token not in event.target
