@@ -203,7 +203,7 @@ class ShopAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel the pending deletion of selected shops")
     def cancel_deletion(self, request, queryset):
         cancelled = 0
-        for shop in queryset.filter(status=Shop.Status.DELETION_PENDING):
+        for shop in queryset.filter(deletion_due_at__isnull=False, status__in=deletion.SCHEDULED):
             try:
                 deletion.cancel_deletion(shop, request.user, by_operator=True)
                 cancelled += 1

@@ -25,6 +25,10 @@ from .. import audit
 from ..models import ApiToken, Domain, Invitation, Membership, Role, Shop, User
 from .errors import PermissionDenied, ServiceError
 
+# A shop is scheduled for deletion while it has a due date: pending, or suspended by an operator meanwhile (a
+# suspension does not undo the owner's request; reactivation returns it to pending).
+SCHEDULED = (Shop.Status.DELETION_PENDING, Shop.Status.SUSPENDED)
+
 
 def request_deletion(actor: Membership, password: str) -> Shop:
     """The owner's request: the shop becomes `deletion_pending` until its due date."""
@@ -51,9 +55,10 @@ def cancel_deletion(shop: Shop, actor: User, *, by_operator: bool = False) -> Sh
     """By an owner on the shop's domain, or an operator in the console, any time before the sweep."""
     with transaction.atomic():
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
-        if locked.status != Shop.Status.DELETION_PENDING:
+        if locked.deletion_due_at is None or locked.status not in SCHEDULED:
             raise ServiceError(_("This shop is not scheduled for deletion."), code="not_pending")
-        locked.status = Shop.Status.ACTIVE if locked.plan and not locked.plan.is_trial_plan else Shop.Status.TRIAL
+        if locked.status == Shop.Status.DELETION_PENDING:  # a suspended shop stays suspended
+            locked.status = Shop.Status.ACTIVE if locked.plan and not locked.plan.is_trial_plan else Shop.Status.TRIAL
         locked.deletion_due_at = None
         locked.save(update_fields=["status", "deletion_due_at"])
         audit.record("shop.deletion_cancelled", actor=actor, shop=locked, details={"by_operator": by_operator})
@@ -62,7 +67,7 @@ def cancel_deletion(shop: Shop, actor: User, *, by_operator: bool = False) -> Sh
 
 def delete_due_shops() -> list[str]:
     """The sweep: every shop whose grace period is over. Returns the schemas dropped."""
-    due = Shop.objects.filter(status=Shop.Status.DELETION_PENDING, deletion_due_at__lte=timezone.now())
+    due = Shop.objects.filter(status__in=SCHEDULED, deletion_due_at__lte=timezone.now())
     return [schema for pk in due.values_list("pk", flat=True).order_by("pk") if (schema := delete_now(pk))]
 
 
@@ -74,9 +79,7 @@ def delete_now(shop_id: int) -> str | None:
     now = timezone.now()
     with transaction.atomic():
         shop = (
-            Shop.objects.select_for_update()
-            .filter(pk=shop_id, status=Shop.Status.DELETION_PENDING, deletion_due_at__lte=now)
-            .first()
+            Shop.objects.select_for_update().filter(pk=shop_id, status__in=SCHEDULED, deletion_due_at__lte=now).first()
         )
         if shop is None:
             return None

@@ -22,7 +22,10 @@ def suspend_shop(shop: Shop, operator: User, reason: str = "") -> None:
 def reactivate_shop(shop: Shop, operator: User) -> None:
     if shop.status != Shop.Status.SUSPENDED:
         return
-    shop.status = Shop.Status.ACTIVE if shop.plan and not shop.plan.is_trial_plan else Shop.Status.TRIAL
+    if shop.deletion_due_at is not None:  # suspended while its deletion was pending: still pending
+        shop.status = Shop.Status.DELETION_PENDING
+    else:
+        shop.status = Shop.Status.ACTIVE if shop.plan and not shop.plan.is_trial_plan else Shop.Status.TRIAL
     shop.suspended_at = None
     shop.suspended_reason = ""
     shop.save(update_fields=["status", "suspended_at", "suspended_reason"])

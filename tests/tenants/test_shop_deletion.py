@@ -14,7 +14,7 @@ from billing import wallet
 from billing.models import BalanceEntry
 from crm.models import Contact
 from tenants.models import ApiToken, AuditEvent, Domain, Membership, Shop
-from tenants.services import access, deletion
+from tenants.services import access, deletion, lifecycle
 from tenants.tasks import delete_due_shops
 from tests.factories import PASSWORD, UserFactory, create_shop
 from whatsapp.channel.models import WhatsAppAccount
@@ -175,3 +175,18 @@ def test_a_scheduled_broadcast_does_not_start_while_the_shop_waits_for_deletion(
         assert broadcasts.start_due() == 0
         due.refresh_from_db()
     assert due.status == "draft" and "scheduled for deletion" in due.status_reason
+
+
+def test_a_suspension_does_not_undo_the_owners_request(doomed):
+    shop, _owner, client = doomed
+    client.post("/api/shop/deletion/", {"password": PASSWORD}, **JSON)
+    operator = UserFactory(is_staff=True)
+    lifecycle.suspend_shop(Shop.objects.get(pk=shop.pk), operator, reason="abuse")
+    lifecycle.reactivate_shop(Shop.objects.get(pk=shop.pk), operator)
+    assert Shop.objects.get(pk=shop.pk).status == Shop.Status.DELETION_PENDING
+
+    lifecycle.suspend_shop(Shop.objects.get(pk=shop.pk), operator, reason="abuse")
+    overdue(shop)
+
+    assert delete_due_shops() == [shop.schema_name]
+    assert Shop.objects.get(pk=shop.pk).status == Shop.Status.DELETED
