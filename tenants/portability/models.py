@@ -36,10 +36,3 @@ class ShopExport(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.key} of {self.shop_id} ({self.status})"
-
-    @property
-    def progress(self) -> int:
-        """Percent of rows written; 100 once ready."""
-        if self.status == self.Status.READY:
-            return 100
-        return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

@@ -24,6 +24,7 @@ from django_tenants.utils import schema_context
 
 from billing.models import BalanceEntry, BillingAccount, LedgerEntry, Plan, UsageRollup
 from billing.plans import trial_plan
+from config.redis import redis_client
 from crm.models import Contact, Order
 from crm.services.imports import export_rows as contact_rows
 from whatsapp.channel.models import WhatsAppAccount
@@ -76,11 +77,12 @@ def run_export(export_id: int) -> ShopExport:
     ShopExport.objects.filter(pk=export.pk).update(status=ShopExport.Status.RUNNING)
 
     def progress(done: int, total: int) -> None:
-        ShopExport.objects.filter(pk=export.pk).update(rows_done=done, rows_total=total)
+        # The export reads in a read-only transaction of its own: progress goes to Redis, not to the row.
+        redis_client().set(_progress_key(export.pk), f"{done}/{total}", ex=24 * 3600)
 
     try:
         with tempfile.TemporaryFile() as scratch:
-            write_archive(export.shop, scratch, progress=progress)
+            manifest = write_archive(export.shop, scratch, progress=progress)
             size = scratch.tell()
             scratch.seek(0)
             stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -93,16 +95,34 @@ def run_export(export_id: int) -> ShopExport:
             status=ShopExport.Status.FAILED, error=str(exc)[:300], finished_at=timezone.now()
         )
         raise
+    rows = sum(table["rows"] for table in manifest["tables"].values())
     now = timezone.now()
     ShopExport.objects.filter(pk=export.pk).update(
         status=ShopExport.Status.READY,
+        rows_done=rows,
+        rows_total=rows,
         file_name=name,
         file_size=size,
         finished_at=now,
         expires_at=now + dt.timedelta(hours=settings.SHOP_EXPORT_KEEP_HOURS),
     )
+    redis_client().delete(_progress_key(export.pk))
     export.refresh_from_db()
     return export
+
+
+def progress_of(export: ShopExport) -> int:
+    """Percent of rows written: 100 once ready, read live from the running task before that."""
+    if export.status == ShopExport.Status.READY:
+        return 100
+    if export.status != ShopExport.Status.RUNNING:
+        return 0
+    done, _sep, total = (redis_client().get(_progress_key(export.pk)) or b"0/0").decode().partition("/")
+    return min(99, int(done) * 100 // int(total)) if int(total) else 0
+
+
+def _progress_key(export_id: int) -> str:
+    return f"warung:shop-export:{export_id}:progress"
 
 
 def write_archive(shop: Shop, target, *, progress: Progress | None = None) -> dict:

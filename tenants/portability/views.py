@@ -17,7 +17,7 @@ RECENT = 5
 
 
 class ShopExportSerializer(serializers.ModelSerializer):
-    progress = serializers.IntegerField(read_only=True)
+    progress = serializers.SerializerMethodField()
     requested_by = serializers.CharField(source="requested_by.email", default=None, read_only=True)
     download_url = serializers.SerializerMethodField()
 
@@ -25,6 +25,9 @@ class ShopExportSerializer(serializers.ModelSerializer):
         model = ShopExport
         fields = ["id", "status", "progress", "rows_done", "rows_total", "file_size", "error", "requested_by",
                   "created_at", "finished_at", "expires_at", "download_url"]  # fmt: skip
+
+    def get_progress(self, export) -> int:
+        return services.progress_of(export)
 
     def get_download_url(self, export) -> str | None:
         return services.download_link(export)
