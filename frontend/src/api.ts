@@ -65,6 +65,24 @@ export interface CreatedApiToken extends ApiToken {
   token: string;
 }
 
+export type ShopExportStatus = "queued" | "running" | "ready" | "failed" | "expired";
+
+/** Settings > Data: an export of everything the shop holds; `download_url` works for a few minutes. */
+export interface ShopExport {
+  id: number;
+  status: ShopExportStatus;
+  progress: number;
+  rows_done: number;
+  rows_total: number;
+  file_size: number;
+  error: string;
+  requested_by: string | null;
+  created_at: string;
+  finished_at: string | null;
+  expires_at: string | null;
+  download_url: string | null;
+}
+
 /* ---------- Inbox & WhatsApp ---------- */
 
 export type ConversationStatus = "open" | "closed";
@@ -850,6 +868,10 @@ export const endpoints = {
   tokens: () => list(api.get<ApiToken[] | { results: ApiToken[] }>("/api/tokens/")),
   createToken: (name: string) => api.post<CreatedApiToken>("/api/tokens/", { name }),
   revokeToken: (id: number) => api.delete(`/api/tokens/${id}/`),
+
+  shopExports: () => list(api.get<ShopExport[] | { results: ShopExport[] }>("/api/data/exports/")),
+  startShopExport: () => api.post<ShopExport>("/api/data/exports/"),
+  shopExport: (id: number) => api.get<ShopExport>(`/api/data/exports/${id}/`),
 
   conversations: (query: ConversationQuery) => {
     const params = new URLSearchParams({ view: query.view, status: query.status });

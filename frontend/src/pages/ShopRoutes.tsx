@@ -31,6 +31,7 @@ import { QuickRepliesPage } from "./settings/QuickRepliesPage";
 import { ContactFieldsPage } from "./settings/ContactFieldsPage";
 import { OrderNotificationsPage } from "./settings/OrderNotificationsPage";
 import { OptOutPage } from "./settings/OptOutPage";
+import { DataPage } from "./settings/DataPage";
 import { SegmentsPage } from "./segments/SegmentsPage";
 import { WhatsAppPage } from "./settings/WhatsAppPage";
 
@@ -90,6 +91,7 @@ export function ShopRoutes() {
           <Route path="order-notifications" element={<OrderNotificationsPage />} />
           <Route path="opt-out" element={<OptOutPage />} />
           <Route path="billing" element={<BillingPage />} />
+          <Route path="data" element={<DataPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>
