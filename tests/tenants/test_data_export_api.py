@@ -1,6 +1,7 @@
 """Settings > Data: an owner exports the shop on a real Celery worker and downloads it through a short-lived
 link; nobody else (an agent, a token, another shop's owner) can start or fetch it."""
 
+import datetime as dt
 import io
 import json
 import time
@@ -9,7 +10,9 @@ import zipfile
 import pytest
 from django.core import signing
 from django.test import Client
+from django.utils import timezone
 
+from tenants.portability import services
 from tenants.portability.models import ShopExport
 from tests.support.servers import celery_worker, eventually
 
@@ -78,3 +81,10 @@ def test_an_owner_exports_on_a_worker_and_downloads_it_once_ready(shop_a, shop_b
     assert expired.json()["detail"] == "This download link has expired. Open Settings > Data for a new one."
     tampered = done["download_url"][:-3] + "abc"
     assert owner.get(tampered).status_code == 403
+
+    # Past its keeping time the file is deleted and the link leads nowhere.
+    ShopExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    assert services.expire_exports() >= 1
+    assert not (tmp_path / export.file_name).exists()
+    assert owner.get(f"/api/data/exports/{export.pk}/").json()["status"] == "expired"
+    assert owner.get(done["download_url"]).status_code == 404
