@@ -119,15 +119,18 @@ def encode_row(names: list[str], values: tuple) -> str:
     return json.dumps(dict(zip(names, values, strict=True)), default=_encode, ensure_ascii=False)
 
 
-def decoders(model: type[models.Model]) -> dict[str, Callable]:
-    """How each column's archived value becomes the model's value again (JSON stays as it is)."""
+def copy_values(model: type[models.Model]) -> list[Callable]:
+    """Per column, how an archived value is handed to PostgreSQL's COPY, which parses the text forms
+    written above (ISO times, decimal strings) exactly; JSON goes back to its text, bytes are decoded."""
 
-    def decoder(field: models.Field) -> Callable:
+    def preparer(field: models.Field) -> Callable:
         if isinstance(field, models.JSONField):
-            return lambda value: value
-        return lambda value: None if value is None else field.to_python(value)
+            return lambda value: json.dumps(value, ensure_ascii=False) if value is not None or not field.null else None
+        if isinstance(field, models.BinaryField):
+            return lambda value: None if value is None else base64.b64decode(value)
+        return lambda value: value
 
-    return {field.attname: decoder(field) for field in columns(model)}
+    return [preparer(field) for field in columns(model)]
 
 
 class ArchiveWriter:

@@ -5,6 +5,7 @@ The one place that reads a shop for export (`write_archive`), starts an owner's 
 out (`download_link`, `export_for_download`) and restores an archive (`restore_shop`).
 """
 
+import binascii
 import datetime as dt
 import logging
 import tempfile
@@ -12,6 +13,7 @@ import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import psycopg
 from django.conf import settings
 from django.core import signing
 from django.core.files import File
@@ -356,7 +358,7 @@ def _restore_tables(reader: ArchiveReader, shop: Shop, progress: Progress | None
         fields = archive.columns(model)
         if tables[label]["columns"] != [f.attname for f in fields]:
             raise ArchiveInvalid(_("The columns of %(table)s differ from this version of Warung.") % {"table": label})
-        done += _insert_rows(model, fields, reader.rows(tables[label]["file"]), tables[label]["rows"], label)
+        done += _insert_rows(shop, model, fields, reader.rows(tables[label]["file"]), tables[label]["rows"], label)
         if progress:
             progress(done, total)
     try:  # foreign keys are checked at the end of each statement from here on, so now
@@ -370,31 +372,25 @@ def _restore_tables(reader: ArchiveReader, shop: Shop, progress: Progress | None
     return done
 
 
-def _insert_rows(model, fields, rows, expected: int, label: str) -> int:
-    decode = archive.decoders(model)
-    batch_size = max(1, min(archive.CHUNK_ROWS, 60_000 // len(fields)))  # PostgreSQL takes ≤ 65,535 parameters
-    batch, count = [], 0
+def _insert_rows(shop: Shop, model, fields, rows, expected: int, label: str) -> int:
+    """Loads a table with COPY: rows go in as they were (no auto_now, no defaults), at PostgreSQL's bulk speed."""
+    table = f'"{shop.schema_name}"."{model._meta.db_table}"'
+    names = [f.attname for f in fields]
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    prepare = archive.copy_values(model)
+    count = 0
     try:
-        for row in rows:
-            batch.append(model(**{name: decode[name](value) for name, value in row.items()}))
-            if len(batch) >= batch_size:
-                count += _insert(model, fields, batch)
-                batch = []
-        if batch:
-            count += _insert(model, fields, batch)
-    except (DatabaseError, TypeError, ValueError, KeyError) as exc:
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([convert(row[name]) for name, convert in zip(names, prepare, strict=True)])
+                count += 1
+    except (DatabaseError, psycopg.Error, TypeError, ValueError, KeyError, binascii.Error) as exc:
         raise ArchiveInvalid(
             _("The rows of %(table)s cannot be restored (%(error)s).") % {"table": label, "error": exc}
         ) from exc
     if count != expected:
         raise ArchiveInvalid(_("%(table)s holds a different number of rows than its manifest says.") % {"table": label})
     return count
-
-
-def _insert(model, fields, batch) -> int:
-    """Inserts the rows as they are (raw: no auto_now, no defaults replaced), in one statement."""
-    model._base_manager._insert(batch, fields=fields, raw=True)
-    return len(batch)
 
 
 def _refill_pool() -> None:

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from billing import wallet
@@ -47,6 +47,12 @@ from whatsapp.models import (
 # The export reads in its own REPEATABLE READ transaction and the restore commits one, as in production:
 # these tests commit for real (`committed`) rather than run inside a test transaction. The mark on the
 # first tests only makes pytest-django set up the test database.
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(scope="module")
