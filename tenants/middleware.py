@@ -5,8 +5,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 ALWAYS_OPEN_PREFIXES = ("/healthz", "/readyz", "/static/", "/webhooks/")
-# What a read-only shop (trial over, payment overdue) may still change: its login and its billing.
-READ_ONLY_OPEN_PREFIXES = ("/api/auth/", "/api/billing/")
+# What a read-only shop (trial over, payment overdue) may still do: log in, pay, and take its data out.
+READ_ONLY_OPEN_PREFIXES = ("/api/auth/", "/api/billing/", "/api/data/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

@@ -12,8 +12,10 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
+from billing.models import BillingAccount
 from tenants.portability import services
 from tenants.portability.models import ShopExport
+from tests.factories import PASSWORD, create_shop
 from tests.support.servers import celery_worker, eventually
 
 JSON = "application/json"
@@ -38,6 +40,21 @@ def test_only_the_owner_may_start_or_list_exports(shop_a):
     assert integration.post("/api/data/exports/").status_code == 403
     assert Client(HTTP_HOST=shop_a.host).post("/api/data/exports/").status_code in (401, 403)
     assert not ShopExport.objects.filter(shop=shop_a.shop).exists()
+
+
+@pytest.mark.django_db
+def test_a_read_only_shop_can_still_take_its_data_out():
+    shop, owner = create_shop()
+    BillingAccount.objects.update_or_create(shop=shop, defaults={"subscription_status": "canceled"})
+    client = Client(HTTP_HOST=shop.primary_host)
+    assert (
+        client.post("/api/auth/login/", {"email": owner.email, "password": PASSWORD}, content_type=JSON).status_code
+        == 200
+    )
+
+    assert client.post("/api/tokens/", {"name": "x"}, content_type=JSON).status_code == 402
+    started = client.post("/api/data/exports/")
+    assert started.status_code == 202 and started.json()["status"] == "queued"
 
 
 @pytest.mark.worker

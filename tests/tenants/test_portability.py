@@ -167,6 +167,21 @@ def test_every_public_table_holding_a_shops_rows_is_exported_or_excluded_with_a_
     assert all(apps.get_model(label) for label in handled)
 
 
+def test_every_table_in_a_shops_schema_is_exported_or_excluded(rich_shop):
+    """Read from PostgreSQL itself, so a table no model describes would show up here too."""
+    shop, *_ = rich_shop
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE'",
+            [shop.schema_name],
+        )
+        in_schema = {name for (name,) in cursor.fetchall()} - {"django_migrations"}
+    tables = {model._meta.db_table: model._meta.label for model in archive.shop_models()}
+    assert in_schema == set(tables), "a table of the shop schema has no model the export knows"
+    exported = {model._meta.label for model in archive.exported_models()}
+    assert {tables[name] for name in in_schema} == exported | set(archive.EXCLUDED_SHOP_MODELS)
+
+
 def test_the_archive_holds_every_table_with_a_manifest_csvs_and_no_secrets(rich_shop):
     shop, owner, agent = rich_shop
     data = export_bytes(shop)
