@@ -99,31 +99,33 @@ export function DataPage() {
       <div className="card">
         <h2>{t("data.title")}</h2>
         <p className="muted">{t("data.intro")}</p>
-        <button type="button" className="btn btn-primary" disabled={starting || running || exports === null} data-testid="data-export-start" onClick={() => void onStart()}>
-          {t("data.start")}
-        </button>
-        {latest && running ? (
-          <div className="stack" data-testid="data-export-running">
-            <p>{t("data.preparing", { percent: latest.progress })}</p>
-            <div className="progress" role="progressbar" aria-label={t("data.progress")} aria-valuemin={0} aria-valuemax={100} aria-valuenow={latest.progress}>
-              <div className="progress-bar" style={{ width: `${latest.progress}%` }} />
+        <div className="stack">
+          <button type="button" className="btn btn-primary" disabled={starting || running || exports === null} data-testid="data-export-start" onClick={() => void onStart()}>
+            {t("data.start")}
+          </button>
+          {latest && running ? (
+            <div className="stack" data-testid="data-export-running">
+              <p>{t("data.preparing", { percent: latest.progress })}</p>
+              <div className="progress" role="progressbar" aria-label={t("data.progress")} aria-valuemin={0} aria-valuemax={100} aria-valuenow={latest.progress}>
+                <div className="progress-bar" style={{ width: `${latest.progress}%` }} />
+              </div>
             </div>
-          </div>
-        ) : null}
-        {latest?.status === "ready" ? (
-          <Alert kind="success" testId="data-export-ready">
-            {t("data.ready", { size: fileSize(latest.file_size, lang), expires: formatDate(latest.expires_at) })}{" "}
-            <button type="button" className="btn btn-secondary btn-sm" data-testid="data-export-download" onClick={() => void onDownload(latest)}>
-              {t("data.download")}
-            </button>
-          </Alert>
-        ) : null}
-        {latest?.status === "failed" ? (
-          <Alert kind="error" testId="data-export-failed">
-            {t("data.failed", { error: latest.error })}
-          </Alert>
-        ) : null}
-        <p className="muted">{t("data.restoreNote")}</p>
+          ) : null}
+          {latest?.status === "ready" ? (
+            <Alert kind="success" testId="data-export-ready">
+              {t("data.ready", { size: fileSize(latest.file_size, lang), expires: formatDate(latest.expires_at) })}{" "}
+              <button type="button" className="btn btn-secondary btn-sm" data-testid="data-export-download" onClick={() => void onDownload(latest)}>
+                {t("data.download")}
+              </button>
+            </Alert>
+          ) : null}
+          {latest?.status === "failed" ? (
+            <Alert kind="error" testId="data-export-failed">
+              {t("data.failed", { error: latest.error })}
+            </Alert>
+          ) : null}
+          <p className="muted">{t("data.restoreNote")}</p>
+        </div>
       </div>
 
       <div className="card">
