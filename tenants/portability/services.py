@@ -305,9 +305,14 @@ def restore_shop(source, subdomain: str, *, progress: Progress | None = None) ->
                 raise ServiceError(
                     _("No ready shop schema right now. Please try again in a moment."), code="pool_empty"
                 )
-            missing = _restore_public_rows(reader, shop, subdomain)
-            with schema_context(shop.schema_name):
-                rows = _restore_tables(reader, shop, progress)
+            try:
+                missing = _restore_public_rows(reader, shop, subdomain)
+                with schema_context(shop.schema_name):
+                    rows = _restore_tables(reader, shop, progress)
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise ArchiveInvalid(
+                    _("This export is incomplete or malformed (%(error)s); nothing was restored.") % {"error": exc}
+                ) from exc
         transaction.on_commit(_refill_pool)
     finally:
         reader.close()

@@ -271,24 +271,46 @@ def test_an_archive_of_another_format_version_is_refused(rich_shop):
     assert not Shop.objects.filter(slug=f"{shop.slug}-v2").exists()
 
 
+def rewritten(data: bytes, change) -> bytes:
+    """The archive with `change(name, lines)` applied to each file, re-hashed so its checksums hold."""
+    out = io.BytesIO()
+    writer = archive.ArchiveWriter(out)
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        manifest = json.loads(source.read("manifest.json"))
+        for name in manifest["files"]:
+            lines = change(name, source.read(name).decode("utf-8").rstrip("\n").split("\n"))
+            if lines is not None:
+                writer.write_lines(name, lines)
+    writer.close({key: value for key, value in manifest.items() if key != "files"})
+    return out.getvalue()
+
+
+def test_an_archive_without_its_shop_profile_is_refused_and_creates_nothing(rich_shop):
+    shop, *_ = rich_shop
+    incomplete = rewritten(export_bytes(shop), lambda name, lines: None if name == "shop.json" else lines)
+    shops_before = shop_count()
+
+    with pytest.raises(ArchiveInvalid, match="incomplete or malformed"):
+        services.restore_shop(io.BytesIO(incomplete), f"{shop.slug}-kurang")
+
+    assert shop_count() == shops_before
+
+
 def test_rows_that_do_not_fit_together_roll_the_whole_restore_back(rich_shop):
     """A well-formed archive whose order points at a missing customer: the shop is not half made."""
     shop, *_ = rich_shop
-    broken = io.BytesIO()
-    writer = archive.ArchiveWriter(broken)
-    with zipfile.ZipFile(io.BytesIO(export_bytes(shop))) as source:
-        manifest = json.loads(source.read("manifest.json"))
-        for name in manifest["files"]:
-            lines = source.read(name).decode("utf-8").rstrip("\n").split("\n")
-            if name == "tables/crm.Order.json":
-                lines = [line.replace('"contact_id": ', '"contact_id": 9999') for line in lines]
-            writer.write_lines(name, lines)
-    writer.close({key: value for key, value in manifest.items() if key != "files"})
+
+    def orphan_orders(name, lines):
+        if name != "tables/crm.Order.json":
+            return lines
+        return [line.replace('"contact_id": ', '"contact_id": 9999') for line in lines]
+
+    broken = io.BytesIO(rewritten(export_bytes(shop), orphan_orders))
     pool_before = Shop.objects.filter(status=Shop.Status.POOL).count()
     shops_before = shop_count()
 
     with pytest.raises(ArchiveInvalid, match="do not fit together"):
-        services.restore_shop(io.BytesIO(broken.getvalue()), f"{shop.slug}-half")
+        services.restore_shop(broken, f"{shop.slug}-half")
 
     assert shop_count() == shops_before
     assert Shop.objects.filter(status=Shop.Status.POOL).count() >= pool_before  # the claimed schema went back
