@@ -322,18 +322,24 @@ def restore_shop(source, subdomain: str, *, progress: Progress | None = None) ->
 
 def _restore_public_rows(reader: ArchiveReader, shop: Shop, subdomain: str) -> list[str]:
     profile = reader.read_json("shop.json")
-    plan = Plan.objects.filter(code=profile.get("plan")).first() or trial_plan()
+    members = reader.read_json("public/memberships.json")
+    if (
+        profile["locale"] not in Shop.Locale.values
+        or profile["time_zone"] not in zoneinfo.available_timezones()
+        or any(member["role"] not in Role.values for member in members)
+    ):
+        raise ArchiveInvalid(_("This export's shop profile or members are not valid; nothing was restored."))
     shop.name = profile["name"]
     shop.slug = subdomain
     shop.status = profile["status"] if profile["status"] in (Shop.Status.TRIAL, Shop.Status.ACTIVE) else "trial"
     shop.time_zone = profile["time_zone"]
     shop.locale = profile["locale"]
     shop.currency = profile["currency"]
-    shop.plan = plan
+    shop.plan = Plan.objects.filter(code=profile.get("plan")).first() or trial_plan()
     shop.save()
     Domain.objects.create(domain=f"{subdomain}.{settings.PLATFORM_HOST}", tenant=shop, is_primary=True)
     missing = []
-    for member in reader.read_json("public/memberships.json"):
+    for member in members:
         user = User.objects.filter(email__iexact=member["user__email"]).first()
         if user is None:
             missing.append(member["user__email"])

@@ -296,6 +296,19 @@ def test_an_archive_without_its_shop_profile_is_refused_and_creates_nothing(rich
     assert shop_count() == shops_before
 
 
+def test_an_archive_that_makes_someone_more_than_a_role_is_refused(rich_shop):
+    shop, *_ = rich_shop
+
+    def promote(name, lines):
+        return (
+            [line.replace('"agent"', '"superuser"') for line in lines] if name == "public/memberships.json" else lines
+        )
+
+    with pytest.raises(ArchiveInvalid, match="members are not valid"):
+        services.restore_shop(io.BytesIO(rewritten(export_bytes(shop), promote)), f"{shop.slug}-naik")
+    assert not Shop.objects.filter(slug=f"{shop.slug}-naik").exists()
+
+
 def test_rows_that_do_not_fit_together_roll_the_whole_restore_back(rich_shop):
     """A well-formed archive whose order points at a missing customer: the shop is not half made."""
     shop, *_ = rich_shop
