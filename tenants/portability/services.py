@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 _LINK_SALT = "tenants.portability.download"
+UNFINISHED_GIVE_UP_HOURS = 6
 
 
 # --- export
@@ -266,8 +267,14 @@ def open_export_file(export: ShopExport):
 
 
 def expire_exports() -> int:
-    """Deletes the files of exports past their time; returns how many."""
-    expired = ShopExport.objects.filter(status=ShopExport.Status.READY, expires_at__lte=timezone.now())
+    """Deletes the files of exports past their time; returns how many. An export that never finished (its
+    task lost with the broker) is marked failed, so that its owner can start another."""
+    now = timezone.now()
+    ShopExport.objects.filter(
+        status__in=[ShopExport.Status.QUEUED, ShopExport.Status.RUNNING],
+        created_at__lt=now - dt.timedelta(hours=UNFINISHED_GIVE_UP_HOURS),
+    ).update(status=ShopExport.Status.FAILED, error="did not finish in time", finished_at=now)
+    expired = ShopExport.objects.filter(status=ShopExport.Status.READY, expires_at__lte=now)
     count = 0
     for export in expired:
         default_storage.delete(export.file_name)

@@ -29,6 +29,7 @@ from tenants.activity.services import record_activity
 from tenants.models import Membership, Role, Shop
 from tenants.portability import archive, services
 from tenants.portability.archive import ArchiveInvalid
+from tenants.portability.models import ShopExport
 from tenants.services.lifecycle import apply_plan
 from tests.factories import UserFactory, create_shop
 from whatsapp.broadcasts.models import Broadcast, ConsentSettings, Recipient
@@ -327,6 +328,19 @@ def test_rows_that_do_not_fit_together_roll_the_whole_restore_back(rich_shop):
 
     assert shop_count() == shops_before
     assert Shop.objects.filter(status=Shop.Status.POOL).count() >= pool_before  # the claimed schema went back
+
+
+def test_an_export_whose_task_was_lost_is_given_up_so_the_owner_can_start_another(rich_shop):
+    shop, owner, _agent = rich_shop
+    lost = ShopExport.objects.create(shop=shop, requested_by=owner, status="running")
+    ShopExport.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(hours=7))
+    recent = ShopExport.objects.create(shop=shop, requested_by=owner, status="queued")
+
+    services.expire_exports()
+
+    assert ShopExport.objects.get(pk=lost.pk).status == "failed"
+    assert ShopExport.objects.get(pk=recent.pk).status == "queued"
+    ShopExport.objects.filter(pk__in=[lost.pk, recent.pk]).delete()
 
 
 def test_operator_commands_export_and_restore_a_shop(rich_shop, tmp_path):
