@@ -310,6 +310,23 @@ def test_an_archive_that_makes_someone_more_than_a_role_is_refused(rich_shop):
     assert not Shop.objects.filter(slug=f"{shop.slug}-naik").exists()
 
 
+def test_an_export_from_another_version_of_warung_is_refused(rich_shop):
+    shop, *_ = rich_shop
+    newer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(export_bytes(shop))) as source, zipfile.ZipFile(newer, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "manifest.json":
+                manifest = json.loads(content)
+                manifest["migrations"]["crm"].append("0099_from_the_future")
+                content = json.dumps(manifest).encode()
+            target.writestr(item, content)
+
+    with pytest.raises(ArchiveInvalid, match="another version of Warung"):
+        services.restore_shop(io.BytesIO(newer.getvalue()), f"{shop.slug}-baru")
+    assert not Shop.objects.filter(slug=f"{shop.slug}-baru").exists()
+
+
 def test_rows_that_do_not_fit_together_roll_the_whole_restore_back(rich_shop):
     """A well-formed archive whose order points at a missing customer: the shop is not half made."""
     shop, *_ = rich_shop
