@@ -5,10 +5,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 ALWAYS_OPEN_PREFIXES = ("/healthz", "/readyz", "/static/", "/webhooks/")
-# What a read-only shop (trial over, payment overdue) may still change: its login and its billing.
-READ_ONLY_OPEN_PREFIXES = ("/api/auth/", "/api/billing/")
-# What a shop waiting for its deletion may still change: its login and the deletion itself (to cancel it).
-DELETION_PENDING_OPEN_PREFIXES = ("/api/auth/", "/api/shop/deletion/")
+# What a read-only shop (trial over, payment overdue) may still do: log in, pay, and take its data out.
+READ_ONLY_OPEN_PREFIXES = ("/api/auth/", "/api/billing/", "/api/data/")
+# What a shop waiting for its deletion may still do: log in, take its data out, and cancel the deletion.
+DELETION_PENDING_OPEN_PREFIXES = ("/api/auth/", "/api/data/", "/api/shop/deletion/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from rest_framework import permissions
 
 from .authentication import is_token_request
-from .models import MANAGER_ROLES
+from .models import MANAGER_ROLES, Role
 from .services.access import membership_for
 
 
@@ -39,3 +39,13 @@ class IsShopManager(permissions.BasePermission):
     def has_permission(self, request, view):
         membership = request_membership(request)
         return membership is not None and membership.role in MANAGER_ROLES
+
+
+class IsShopOwner(permissions.BasePermission):
+    """The shop's owners, by session only: taking all of a shop's data out is theirs alone."""
+
+    message = _("Only the shop's owners can do this.")
+
+    def has_permission(self, request, view):
+        membership = request_membership(request)
+        return membership is not None and membership.role == Role.OWNER

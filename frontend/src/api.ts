@@ -90,6 +90,24 @@ export interface ShopDeletionState {
   grace_days: number;
 }
 
+export type ShopExportStatus = "queued" | "running" | "ready" | "failed" | "expired";
+
+/** Settings > Data: an export of everything the shop holds; `download_url` works for a few minutes. */
+export interface ShopExport {
+  id: number;
+  status: ShopExportStatus;
+  progress: number;
+  rows_done: number;
+  rows_total: number;
+  file_size: number;
+  error: string;
+  requested_by: string | null;
+  created_at: string;
+  finished_at: string | null;
+  expires_at: string | null;
+  download_url: string | null;
+}
+
 /* ---------- Inbox & WhatsApp ---------- */
 
 export type ConversationStatus = "open" | "closed";
@@ -882,6 +900,9 @@ export const endpoints = {
   shopDeletion: () => api.get<ShopDeletionState>("/api/shop/deletion/"),
   requestShopDeletion: (password: string) => api.post<ShopDeletionState>("/api/shop/deletion/", { password }),
   cancelShopDeletion: () => api.delete<ShopDeletionState>("/api/shop/deletion/"),
+  shopExports: () => list(api.get<ShopExport[] | { results: ShopExport[] }>("/api/data/exports/")),
+  startShopExport: () => api.post<ShopExport>("/api/data/exports/"),
+  shopExport: (id: number) => api.get<ShopExport>(`/api/data/exports/${id}/`),
 
   conversations: (query: ConversationQuery) => {
     const params = new URLSearchParams({ view: query.view, status: query.status });

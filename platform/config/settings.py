@@ -52,6 +52,7 @@ CSRF_TRUSTED_ORIGINS = [
 SHARED_APPS = [
     "django_tenants",
     "tenants",
+    "tenants.portability",
     "billing",
     "whatsapp.channel",
     "django.contrib.contenttypes",
@@ -190,6 +191,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Files the platform keeps (shop exports); the web and worker processes must share it.
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(ROOT_DIR / "var" / "media"))
+# A shop export's file is kept this long; a download link works this long after it was handed out.
+SHOP_EXPORT_KEEP_HOURS = env.int("SHOP_EXPORT_KEEP_HOURS", default=48)
+SHOP_EXPORT_LINK_MINUTES = env.int("SHOP_EXPORT_LINK_MINUTES", default=15)
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
@@ -258,6 +264,7 @@ CELERY_BEAT_SCHEDULE = {
     "release-stale-reservations": {"task": "billing.tasks.release_stale_reservations", "schedule": 3600.0},
     "sweep-broadcasts": {"task": "whatsapp.broadcasts.tasks.sweep_broadcasts", "schedule": 5.0},
     "rediscover-broadcasts": {"task": "whatsapp.broadcasts.tasks.rediscover_broadcasts", "schedule": 600.0},
+    "expire-shop-exports": {"task": "tenants.portability.tasks.expire_shop_exports", "schedule": 3600.0},
 }
 CELERY_TASK_ROUTES = {"whatsapp.broadcasts.tasks.send_broadcast": {"queue": "broadcasts"}}
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing import api as billing
 from config.health import healthz, readyz
+from tenants.portability import views as data
 from tenants.views import auth, pages, shop, team
 from whatsapp import views as whatsapp
 
@@ -29,6 +30,9 @@ api = [
     path("shop/deletion/", shop.shop_deletion),
     path("tokens/", team.api_tokens),
     path("tokens/<int:token_id>/", team.api_token),
+    path("data/exports/", data.exports),
+    path("data/exports/<int:export_id>/", data.export),
+    path("data/exports/<int:export_id>/download/", data.download),
     path("inbox/conversations/", whatsapp.conversations),
     path("inbox/conversations/<int:conversation_id>/", whatsapp.conversation),
     path("inbox/conversations/<int:conversation_id>/messages/", whatsapp.messages),

@@ -25,6 +25,7 @@ from crm.models import (
 )
 from tenants.activity.models import ActivityEvent
 from tenants.models import ApiToken, AuditEvent, Invitation, Membership, Shop
+from tenants.portability.models import ShopExport
 from tests.factories import PASSWORD
 from whatsapp.broadcasts.models import Broadcast, ConsentSettings, Recipient
 from whatsapp.models import AutoReplyRule, BusinessHours, Conversation, Message, MessageTemplate, QuickReply
@@ -96,6 +97,7 @@ def snapshot(world) -> str:
                 .values_list("pk", "email", "accepted_at", "revoked_at")
             ),
             "tokens": list(ApiToken.objects.filter(shop=shop).order_by("pk").values_list("pk", "revoked_at")),
+            "exports": list(ShopExport.objects.filter(shop=shop).order_by("pk").values_list("pk", "status")),
             "activity": activity,
             "audit": list(AuditEvent.objects.filter(shop=shop).order_by("pk").values_list("pk", "action")),
             "inbox": inbox,
@@ -131,7 +133,9 @@ def look_alike(shop_a, shop_b):
             crm = look_alike_crm(contact, marker(world))
             quick = QuickReply.objects.create(shortcut="same", text="same")
             broadcast = look_alike_broadcast(contact, marker(world))
+        export = ShopExport.objects.create(shop=world.shop, requested_by=world.owner, status="ready")
         ids[world.shop.slug] = {
+            "export_id": export.pk,
             "broadcast_id": broadcast.pk,
             "conversation_id": conversation.pk,
             "message_id": message.pk,
@@ -231,7 +235,7 @@ def test_shop_a_cannot_reach_shop_b_objects_through_its_own_domain(shop_a, shop_
                                                 content_type="application/json")  # fmt: skip
             assert marker(shop_b).encode() not in response.content, (method, url)
             if (
-                any(f"<int:{name}>" in route for name in ("membership_id", "invitation_id", "token_id"))
+                any(f"<int:{name}>" in route for name in ("membership_id", "invitation_id", "token_id", "export_id"))
                 or "<str:token>" in route
             ):
                 assert response.status_code in (401, 403, 404, 405), (method, url, response.status_code)

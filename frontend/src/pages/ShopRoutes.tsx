@@ -31,6 +31,7 @@ import { QuickRepliesPage } from "./settings/QuickRepliesPage";
 import { ContactFieldsPage } from "./settings/ContactFieldsPage";
 import { OrderNotificationsPage } from "./settings/OrderNotificationsPage";
 import { OptOutPage } from "./settings/OptOutPage";
+import { DataPage } from "./settings/DataPage";
 import { SegmentsPage } from "./segments/SegmentsPage";
 import { AuditLogPage } from "./settings/AuditLogPage";
 import { ShopPage } from "./settings/ShopPage";
@@ -94,6 +95,7 @@ export function ShopRoutes() {
           <Route path="billing" element={<BillingPage />} />
           <Route path="audit" element={<AuditLogPage />} />
           <Route path="shop" element={<ShopPage />} />
+          <Route path="data" element={<DataPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -55,6 +55,11 @@ export function SettingsLayout() {
             {t("settings.shop")}
           </NavLink>
         ) : null}
+        {session?.role === "owner" ? (
+          <NavLink to="/settings/data" className="tab" data-testid="settings-data-tab">
+            {t("settings.data")}
+          </NavLink>
+        ) : null}
       </nav>
       <Outlet />
     </section>
