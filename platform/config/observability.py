@@ -1,7 +1,15 @@
-"""Request ids and shop context on every log line; Sentry without personal data."""
+"""Request ids and shop context on every log line; logs and Sentry without phone numbers, tokens or messages.
+
+What leaves the machine (Sentry events) and what is written to logs goes through the same `redact()`:
+phone numbers in any format (E.164, 62…, 0812…, with spaces or dashes) become `[phone]`, credentials
+`[token]`. Sentry events lose in addition everything that may carry a customer's words: request bodies
+and query strings, logged arguments, values of variables and keys named like message content, and the
+row values PostgreSQL quotes in its error messages. The shop tag stays: it says whose error it is.
+"""
 
 import contextvars
 import logging
+import re
 import uuid
 
 from django.conf import settings
@@ -29,12 +37,106 @@ class RequestIdMiddleware:
 
 
 class RequestContextFilter(logging.Filter):
-    """Adds `request_id` and `shop` (the active schema) to every record."""
+    """Adds `request_id` and `shop` (the active schema) to every record, and redacts phones and tokens."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         record.shop = getattr(connection, "schema_name", "-")
+        message = record.getMessage()
+        if (clean := redact(message)) != message:
+            record.msg, record.args = clean, None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
+
+
+# 8 to 15 digits, optionally led by + or 00 and grouped by single spaces, dashes or dots; not inside a word
+# (a wamid, a hex id) and not a date (2026-12-02 …).
+_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?(?:\d[ .-]?){7,14}\d(?!\w)")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TOKEN = re.compile(
+    r"(?i)(?:\bBearer\s+[\w.~+/=-]+|\bwrg_\w+|\b(?:sk|rk|whsec|pk)_(?:test|live)?_?\w{6,}"
+    r"|(?<=access_token=)[^&\s]+|\bEAA[A-Za-z0-9]{20,})"
+)
+
+
+def _phone(match: re.Match) -> str:
+    return match.group() if _DATE.match(match.group()) else "[phone]"
+
+
+def redact(text: str) -> str:
+    """The text with phone numbers and credentials masked."""
+    return _PHONE.sub(_phone, _TOKEN.sub("[token]", text))
+
+
+FILTERED = "[Filtered]"
+# Keys whose values are a customer's words or number, wherever they appear in an event (sentry's own
+# EventScrubber removes them, with its default list of credentials).
+SENSITIVE_KEYS = [
+    "text", "body", "caption", "message_text", "reply_text", "preview", "last_message_preview", "payload",
+    "raw", "note", "content", "phone", "wa_id", "to", "from", "recipient", "recipient_id", "display_phone_number",
+    "access_token", "app_secret", "verify_token", "x_hub_signature_256", "x-hub-signature-256",
+]  # fmt: skip
+# Top-level parts of an event made by the SDK itself (timestamps, versions): nothing of a customer's in them.
+_SDK_KEYS = {"event_id", "timestamp", "start_timestamp", "level", "platform", "sdk", "modules", "release",
+             "environment", "server_name", "tags", "type", "transaction_info"}  # fmt: skip
+# PostgreSQL quotes the row it refused: `Failing row contains (…)`, `Key (wa_id)=(628…) already exists`.
+_ROW_VALUES = re.compile(r"(Failing row contains |\)=)\(.*?\)(?= already exists|\.|$)", re.M)
+
+
+def _scrub(value):
+    if isinstance(value, str):
+        return redact(_ROW_VALUES.sub(lambda m: m.group(1) + "(" + FILTERED + ")", value))
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
+
+
+def scrub_event(event: dict, hint=None) -> dict:
+    """Sentry's before_send: tags the shop, then removes what may carry a customer's number or words."""
+    event.setdefault("tags", {})["shop"] = getattr(connection, "schema_name", "public")
+    request = event.get("request")
+    if isinstance(request, dict):
+        for part in ("data", "query_string", "cookies"):
+            if request.get(part):
+                request[part] = FILTERED
+    logentry = event.get("logentry")
+    if isinstance(logentry, dict) and logentry.get("params"):
+        logentry["params"] = [FILTERED for _param in logentry["params"]]
+        logentry["formatted"] = logentry.get("message", "")
+    for key, value in event.items():
+        if key not in _SDK_KEYS:
+            event[key] = _scrub(value)
+    return event
+
+
+def scrub_breadcrumb(crumb: dict, hint=None) -> dict:
+    """Breadcrumbs (log lines, HTTP calls, queries before the error) are scrubbed the same way."""
+    if crumb.get("category") == "query":
+        crumb.pop("data", None)  # query parameters
+    return _scrub(crumb)
+
+
+def sentry_options(dsn: str) -> dict:
+    """The SDK's settings: the one place that decides what an error report may carry."""
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
+
+    return {
+        "dsn": dsn,
+        "environment": settings.DJANGO_ENV,
+        "send_default_pii": False,
+        "integrations": [DjangoIntegration(), CeleryIntegration()],
+        "event_scrubber": EventScrubber(denylist=DEFAULT_DENYLIST + SENSITIVE_KEYS, recursive=True),
+        "before_send": scrub_event,
+        "before_breadcrumb": scrub_breadcrumb,
+        "max_request_body_size": "never",
+        "traces_sample_rate": 0.0,
+    }
 
 
 def init_sentry() -> None:
@@ -42,18 +144,5 @@ def init_sentry() -> None:
     if not settings.SENTRY_DSN:
         return
     import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
 
-    def tag_shop(event, hint):
-        event.setdefault("tags", {})["shop"] = getattr(connection, "schema_name", "public")
-        return event
-
-    sentry_sdk.init(
-        dsn=settings.SENTRY_DSN,
-        environment=settings.DJANGO_ENV,
-        send_default_pii=False,
-        integrations=[DjangoIntegration(), CeleryIntegration()],
-        before_send=tag_shop,
-        traces_sample_rate=0.0,
-    )
+    sentry_sdk.init(**sentry_options(settings.SENTRY_DSN))

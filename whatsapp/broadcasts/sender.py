@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from billing import metering, wallet
+from config import metrics
 from config.redis import redis_client
 from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing
@@ -142,6 +143,8 @@ class Sender:
         by_kind: dict[str, list[Outcome]] = {}
         for outcome in outcomes:
             by_kind.setdefault(outcome.kind, []).append(outcome)
+        for kind, result in (("sent", "sent"), ("retry", "retry"), ("failed", "failed")):
+            metrics.sent(result, "broadcast", len(by_kind.get(kind, ())))
         table = Recipient._meta.db_table
         with transaction.atomic(), connection.cursor() as cursor:
             lock_recipients(cursor, [outcome.recipient_id for outcome in outcomes])

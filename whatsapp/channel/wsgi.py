@@ -9,6 +9,7 @@ everything else, the GET handshake and other hosts included, goes to Django unch
 """
 
 import logging
+import time
 import uuid
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.core.signals import request_finished, request_started
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
+from config.metrics import REQUEST_LATENCY
+from config.observability import request_id_var
 from config.wsgi import application as django_application
 
 from . import intake
@@ -23,6 +26,7 @@ from . import intake
 logger = logging.getLogger(__name__)
 
 PATH = "/webhooks/whatsapp/"
+WEBHOOK_VIEW = "whatsapp-webhook"  # the Django route's name, so both entry points share one latency series
 STATUS_LINES = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 500: "500 Internal Server Error"}
 
 
@@ -38,20 +42,21 @@ def _on_platform_host(environ) -> bool:
 
 
 def _webhook(environ, start_response):
+    started = time.perf_counter()
+    incoming = environ.get("HTTP_X_REQUEST_ID", "")
+    request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
+    token = request_id_var.set(request_id)  # on its log lines too, as RequestIdMiddleware does for Django
     request_started.send(sender=__name__, environ=environ)  # connection age and health checks, as Django does
     try:
         status, content_type, body = _handle(environ)
     finally:
         request_finished.send(sender=__name__)
-    incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id_var.reset(token)
     start_response(
         STATUS_LINES.get(status, str(status)),
-        [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(body))),
-            ("X-Request-ID", incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex),
-        ],
+        [("Content-Type", content_type), ("Content-Length", str(len(body))), ("X-Request-ID", request_id)],
     )
+    REQUEST_LATENCY.labels(view=WEBHOOK_VIEW).observe(time.perf_counter() - started)
     return [body]
 
 
