@@ -13,47 +13,65 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.db import connection
+from django.dispatch import receiver
+from pythonjsonlogger.json import JsonFormatter
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
+def request_id_for(environ: dict) -> str:
+    """A proxy's X-Request-ID when it is sane, else a new one."""
+    incoming = environ.get("HTTP_X_REQUEST_ID", "")
+    return incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
+
+
+@receiver(request_started)
+def _request_started(sender, environ=None, **kwargs):
+    """From the first line a request logs to its last (Django logs "Not Found" after the middleware)."""
+    request_id_var.set(request_id_for(environ or {}))
+
+
+@receiver(request_finished)
+def _request_finished(sender, **kwargs):
+    request_id_var.set("-")
+
+
 class RequestIdMiddleware:
-    """Tags the request (and its log lines and response) with an id, reusing a proxy's X-Request-ID."""
+    """Returns the request's id in X-Request-ID, the one on its log lines and error reports."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
-        response["X-Request-ID"] = request_id
+        if request_id_var.get() == "-":  # a handler that does not send request_started
+            request_id_var.set(request_id_for(request.META))
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id_var.get()
         return response
 
 
 class RequestContextFilter(logging.Filter):
-    """Adds `request_id` and `shop` (the active schema) to every record, and redacts phones and tokens."""
+    """Adds `request_id` and `shop` (the active schema) to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         record.shop = getattr(connection, "schema_name", "-")
-        message = record.getMessage()
-        if (clean := redact(message)) != message:
-            record.msg, record.args = clean, None
-        if record.exc_info:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
         return True
 
 
-# 8 to 15 digits, optionally led by + or 00 and grouped by single spaces, dashes or dots; not inside a word
-# (a wamid, a hex id) and not a date (2026-12-02 …).
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?(?:\d[ .-]?){7,14}\d(?!\w)")
+class RedactingJsonFormatter(JsonFormatter):
+    """JSON log lines with phone numbers and credentials masked, wherever they are in the line (message,
+    exception, extra fields). The record itself is left alone: Sentry's handler reads it too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+# 8 to 15 digits, optionally led by + or 00 and grouped by single spaces, dashes or dots, not part of a longer
+# run of digits; a date (2026-12-02 …) is not a phone. Digits glued to letters are masked too (`wa6281…`).
+_PHONE = re.compile(r"(?<![\d+])(?:\+|00)?(?:\d[ .-]?){7,14}\d(?!\d)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TOKEN = re.compile(
     r"(?i)(?:\bBearer\s+[\w.~+/=-]+|\bwrg_\w+|\b(?:sk|rk|whsec|pk)_(?:test|live)?_?\w{6,}"
@@ -85,11 +103,15 @@ _SDK_KEYS = {"event_id", "timestamp", "start_timestamp", "level", "platform", "s
 _ROW_VALUES = re.compile(r"(Failing row contains |\)=)\(.*?\)(?= already exists|\.|$)", re.M)
 
 
+# Sentry's own identifiers, hex strings that may hold a run of digits.
+_IDS = {"trace_id", "span_id", "parent_span_id", "event_id"}
+
+
 def _scrub(value):
     if isinstance(value, str):
         return redact(_ROW_VALUES.sub(lambda m: m.group(1) + "(" + FILTERED + ")", value))
     if isinstance(value, dict):
-        return {key: _scrub(item) for key, item in value.items()}
+        return {key: item if key in _IDS else _scrub(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(item) for item in value]
     return value
@@ -114,7 +136,11 @@ def scrub_event(event: dict, hint=None) -> dict:
 
 
 def scrub_breadcrumb(crumb: dict, hint=None) -> dict:
-    """Breadcrumbs (log lines, HTTP calls, queries before the error) are scrubbed the same way."""
+    """Breadcrumbs (log lines, HTTP calls, queries before the error) are scrubbed the same way; a log line keeps
+    its template, not the values put into it."""
+    record = (hint or {}).get("log_record")
+    if record is not None and record.args:
+        crumb["message"] = str(record.msg)
     if crumb.get("category") == "query":
         crumb.pop("data", None)  # query parameters
     return _scrub(crumb)

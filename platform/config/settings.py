@@ -292,7 +292,7 @@ LOGGING = {
     "filters": {"request_context": {"()": "config.observability.RequestContextFilter"}},
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "config.observability.RedactingJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(shop)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }

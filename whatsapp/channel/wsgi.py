@@ -10,7 +10,6 @@ everything else, the GET handshake and other hosts included, goes to Django unch
 
 import logging
 import time
-import uuid
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
@@ -43,15 +42,13 @@ def _on_platform_host(environ) -> bool:
 
 def _webhook(environ, start_response):
     started = time.perf_counter()
-    incoming = environ.get("HTTP_X_REQUEST_ID", "")
-    request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
-    token = request_id_var.set(request_id)  # on its log lines too, as RequestIdMiddleware does for Django
-    request_started.send(sender=__name__, environ=environ)  # connection age and health checks, as Django does
+    # As Django does: connection age and health checks, and the request id on its log lines.
+    request_started.send(sender=__name__, environ=environ)
+    request_id = request_id_var.get()
     try:
         status, content_type, body = _handle(environ)
     finally:
         request_finished.send(sender=__name__)
-        request_id_var.reset(token)
     start_response(
         STATUS_LINES.get(status, str(status)),
         [("Content-Type", content_type), ("Content-Length", str(len(body))), ("X-Request-ID", request_id)],
