@@ -68,6 +68,35 @@ def waited(seconds: float) -> None:
         LIMITER_WAIT_SECONDS.inc(seconds)
 
 
+def intake_backlog() -> tuple[int, float]:
+    """Webhooks stored but not processed yet, and the age in seconds of the oldest (0 when none): one query
+    over the partial index of pending rows."""
+    from whatsapp.channel.models import WebhookIntake
+
+    if connection.schema_name != "public":
+        connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), extract(epoch FROM clock_timestamp() - min(received_at)) "
+            f"FROM {WebhookIntake._meta.db_table} WHERE status = 'pending'"
+        )
+        pending, oldest_age = cursor.fetchone()
+    return pending, float(oldest_age or 0)
+
+
+def queue_depths() -> dict[str, int]:
+    """Tasks waiting in each Celery queue (Redis list lengths, every priority)."""
+    from config.redis import redis_client
+
+    pipe = redis_client().pipeline(transaction=False)
+    for queue in CELERY_QUEUES:
+        for suffix in _PRIORITY_SUFFIXES:
+            pipe.llen(queue + suffix)
+    lengths = pipe.execute()
+    per_queue = len(_PRIORITY_SUFFIXES)
+    return {queue: sum(lengths[n * per_queue : (n + 1) * per_queue]) for n, queue in enumerate(CELERY_QUEUES)}
+
+
 class PlatformCollector:
     """Gauges read at scrape time: cheap indexed queries and Redis lengths, never a table scan."""
 
@@ -76,51 +105,33 @@ class PlatformCollector:
         yield from self._queues()
 
     def _intake(self):
-        from whatsapp.channel.models import WebhookIntake
-
-        lag = GaugeMetricFamily(
-            "warung_intake_lag_seconds", "Age of the oldest webhook stored but not processed yet (0 when none)."
-        )
-        backlog = GaugeMetricFamily("warung_intake_backlog", "Webhooks stored but not processed yet.")
         try:
-            if connection.schema_name != "public":
-                connection.set_schema_to_public()
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT count(*), extract(epoch FROM clock_timestamp() - min(received_at)) "
-                    f"FROM {WebhookIntake._meta.db_table} WHERE status = 'pending'"
-                )
-                pending, oldest_age = cursor.fetchone()
+            pending, oldest_age = intake_backlog()
         except Exception:
             logger.warning("intake gauges unavailable")
             return
-        lag.add_metric([], float(oldest_age or 0))
-        backlog.add_metric([], float(pending))
-        yield lag
-        yield backlog
+        yield GaugeMetricFamily(
+            "warung_intake_lag_seconds",
+            "Age of the oldest webhook stored but not processed yet (0 when none).",
+            value=oldest_age,
+        )
+        yield GaugeMetricFamily("warung_intake_backlog", "Webhooks stored but not processed yet.", value=pending)
 
     def _queues(self):
         from config.redis import redis_client
         from whatsapp.broadcasts.sender import ACTIVE_KEY
 
-        depth = GaugeMetricFamily("warung_queue_depth", "Tasks waiting in a Celery queue.", labels=["queue"])
-        active = GaugeMetricFamily("warung_broadcasts_active", "Broadcasts being sent.")
         try:
-            pipe = redis_client().pipeline(transaction=False)
-            for queue in CELERY_QUEUES:
-                for suffix in _PRIORITY_SUFFIXES:
-                    pipe.llen(queue + suffix)
-            pipe.scard(ACTIVE_KEY)
-            lengths = pipe.execute()
+            depths = queue_depths()
+            active = redis_client().scard(ACTIVE_KEY)
         except Exception:
             logger.warning("queue gauges unavailable")
             return
-        per_queue = len(_PRIORITY_SUFFIXES)
-        for n, queue in enumerate(CELERY_QUEUES):
-            depth.add_metric([queue], float(sum(lengths[n * per_queue : (n + 1) * per_queue])))
-        active.add_metric([], float(lengths[-1]))
+        depth = GaugeMetricFamily("warung_queue_depth", "Tasks waiting in a Celery queue.", labels=["queue"])
+        for queue, waiting in depths.items():
+            depth.add_metric([queue], waiting)
         yield depth
-        yield active
+        yield GaugeMetricFamily("warung_broadcasts_active", "Broadcasts being sent.", value=active)
 
 
 def exposition() -> bytes:
