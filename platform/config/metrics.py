@@ -134,30 +134,33 @@ class PlatformCollector:
         yield GaugeMetricFamily("warung_broadcasts_active", "Broadcasts being sent.", value=active)
 
 
-def exposition() -> bytes:
-    """Every process's counters (or this process's, without a multiprocess folder) and the platform gauges."""
-    registry = CollectorRegistry()
-    if MULTIPROC_DIR:
-        MultiProcessCollector(registry, path=MULTIPROC_DIR)
-    else:
+def process_exposition() -> bytes:
+    """The counters of every process sharing this folder (or of this process alone, without one)."""
+    if not MULTIPROC_DIR:
         from prometheus_client import REGISTRY
 
-        registry = REGISTRY
-    output = generate_latest(registry)
-    return output + generate_latest(_platform_registry())
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=MULTIPROC_DIR)
+    return generate_latest(registry)
 
 
-def _platform_registry() -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(PlatformCollector())
-    return registry
+def exposition() -> bytes:
+    """The web's /metrics: its processes' counters and the platform gauges."""
+    platform = CollectorRegistry(auto_describe=False)
+    platform.register(PlatformCollector())
+    return process_exposition() + generate_latest(platform)
+
+
+def token_matches(authorization: str) -> bool:
+    token = settings.METRICS_TOKEN
+    return bool(token) and hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
 
 
 def operator_may_scrape(request) -> bool:
     """A bearer token equal to METRICS_TOKEN, or a signed-in platform staff member (the console's operators)."""
-    header = request.headers.get("Authorization", "")
-    if settings.METRICS_TOKEN and header.startswith("Bearer "):
-        return hmac.compare_digest(header.removeprefix("Bearer ").encode(), settings.METRICS_TOKEN.encode())
+    if token_matches(request.headers.get("Authorization", "")):
+        return True
     user = getattr(request, "user", None)
     return bool(user and user.is_active and user.is_staff)
 
@@ -170,6 +173,29 @@ def metrics_view(request):
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+def worker_metrics_app(environ, start_response):
+    """A Celery worker's own counters (its pod has no web server), for Prometheus with METRICS_TOKEN only."""
+    if not token_matches(environ.get("HTTP_AUTHORIZATION", "")):
+        start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")])
+        return [b"Operators only.\n"]
+    start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+    return [process_exposition()]
+
+
+def serve_worker_metrics(port: int) -> None:
+    """Serves `worker_metrics_app` on `port` from a thread of the worker's main process."""
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):  # one line per scrape is noise
+            pass
+
+    server = make_server("0.0.0.0", port, worker_metrics_app, handler_class=Quiet)  # noqa: S104 - the pod's port
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    logger.info("worker metrics on port %s", port)
 
 
 class RequestLatencyMiddleware:

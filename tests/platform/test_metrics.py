@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.redis import redis_client
 from tests.factories import PASSWORD, UserFactory
 from tests.support.channel import NUMBER, SECRET
-from tests.support.servers import METRICS_TOKEN, eventually
+from tests.support.servers import METRICS_TOKEN, celery_worker, eventually, free_port
 from tests.whatsapp import webhooks
 from whatsapp import rate_limit
 from whatsapp.channel.models import WebhookIntake
@@ -138,6 +138,11 @@ def test_webhooks_messages_and_latency_are_counted_across_processes(whatsapp_sta
     before = scrape()
     anonymous = httpx.get(f"{stack.web}/metrics", timeout=10)
     assert anonymous.status_code == 401 and "warung_" not in anonymous.text
+    # Prometheus scrapes each pod at its address, which is no domain of ours: the token is what counts.
+    by_address = {"Host": "10.1.2.3:8000"}
+    scraped = httpx.get(f"{stack.web}/metrics", headers=by_address | {"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert scraped.status_code == 200 and "warung_queue_depth" in scraped.text
+    assert "warung_" not in httpx.get(f"{stack.web}/metrics", headers=by_address).text
 
     # A customer writes (the simulator posts the signed webhook); a forger and a stranger's number follow.
     stack.say("6281277770001", "berapa harganya kak?")
@@ -171,3 +176,23 @@ def test_webhooks_messages_and_latency_are_counted_across_processes(whatsapp_sta
     assert after.get(webhook_latency, 0) >= before.get(webhook_latency, 0) + 3
     # The reply's delivered/read statuses are priced into the ledger by the worker.
     assert eventually(lambda: moved("warung_ledger_rows_total", 1), timeout=30), "ledger rows are counted"
+
+
+@pytest.mark.worker
+def test_a_worker_serves_its_counters_on_its_own_port_to_the_token_only(committed):
+    """A worker's pod has no web server: its main process answers Prometheus on METRICS_PORT."""
+    port = free_port()
+    with celery_worker("metrics-worker", queues="metrics-test", METRICS_PORT=str(port)):
+        url = f"http://127.0.0.1:{port}/metrics"
+
+        def answer():
+            try:
+                return httpx.get(url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=5)
+            except httpx.TransportError:
+                return None
+
+        scraped = eventually(answer, timeout=60)
+        assert scraped and scraped.status_code == 200
+        assert "warung_limiter_waits_total" in scraped.text
+        assert httpx.get(url, timeout=5).status_code == 401
+        assert httpx.get(url, headers={"Authorization": "Bearer guessed"}, timeout=5).status_code == 401
