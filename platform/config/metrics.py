@@ -1,4 +1,5 @@
-"""Prometheus metrics for the operator, at /metrics on the platform domain (operator-only).
+"""Prometheus metrics for the operator: /metrics on the platform domain (METRICS_TOKEN or a console session),
+the same with the token at a web pod's own address (whatsapp/channel/wsgi.py), a worker's on METRICS_PORT.
 
 Counters and histograms are kept by prometheus_client in every process that does the work: gunicorn's
 workers, Celery's prefork children. With PROMETHEUS_MULTIPROC_DIR set (make run, the tests, every
@@ -44,7 +45,8 @@ WEBHOOKS = Counter(
 )
 MESSAGES_SENT = Counter(
     "warung_messages_sent",
-    "Messages handed to WhatsApp's Graph API, by result (sent, retry, failed) and channel (direct, broadcast).",
+    "Messages handed to WhatsApp's Graph API, by result (sent, retry, failed; in_doubt: no answer in time) and "
+    "channel (direct, broadcast).",
     ["result", "channel"],
 )
 LIMITER_WAITS = Counter("warung_limiter_waits", "Times a sender waited for its number's rate limiter.")
@@ -208,6 +210,6 @@ class RequestLatencyMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        view = (match.view_name or match._func_path) if match else "unmatched"
+        view = match.view_name if match else "unmatched"  # a URL name, or the view's dotted path
         REQUEST_LATENCY.labels(view=view).observe(time.perf_counter() - started)
         return response
