@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from config import metrics
 from crm.models import Contact
 from tenants.models import Shop
 
@@ -129,6 +130,7 @@ def record_statuses(statuses: list[dict], holds: dict[str, tuple[str, Decimal]] 
         inserted = _insert_and_roll_up(terms.shop_id, terms.currency, [rows[wamid] for wamid in sorted(rows)])
         if inserted and terms.prepaid:
             wallet.settle_usage(terms.shop_id, inserted, holds)
+        transaction.on_commit(lambda: metrics.LEDGER_ROWS.inc(len(inserted)))
     return len(inserted)
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from billing import access, metering, wallet
+from config import metrics
 from config.redis import redis_client
 from tenants.models import Shop
 from tenants.services.errors import ServiceError
@@ -264,13 +265,16 @@ def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
         what = meaning(error.code, error.http_status, error.message)
         unreachable = error.code is None and error.http_status is None
         if (what.retry or unreachable) and attempt + 1 < MAX_ATTEMPTS:
+            metrics.sent("retry", "direct")
             # Exponential backoff with full jitter, so retries of many messages do not arrive together.
             raise RetryLater(str(what.reason), countdown=random.uniform(0.2, min(30, 0.5 * 2**attempt))) from error
         if error.code == 190:
             WhatsAppAccount.objects.filter(pk=account.pk).update(
                 status=WhatsAppAccount.Status.ERROR, last_error_code=190, last_error_reason=str(what.reason)
             )
+        metrics.sent("failed", "direct")
         return _fail(message, error.code, what.reason)
+    metrics.sent("sent", "direct")
     changes = {"wamid": wamid, "status": Message.Status.ACCEPTED, "status_changed_at": timezone.now()}
     updated = Message.objects.filter(pk=message.pk, status=Message.Status.PENDING).update(**changes)
     if not updated:

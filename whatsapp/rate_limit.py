@@ -5,6 +5,7 @@ import time
 
 from django.conf import settings
 
+from config import metrics
 from config.redis import redis_client
 
 # KEYS[1] bucket; ARGV: rate per second, burst, now (ms). Returns ms to wait (0 = token taken).
@@ -36,6 +37,7 @@ def acquire(phone_number_id: str, per_second: float, *, timeout: float = 30.0) -
     while True:
         wait_ms = script(keys=[f"warung:rate:{phone_number_id}"], args=[per_second, burst, int(time.time() * 1000)])
         if not wait_ms:
+            metrics.waited(waited)
             return waited
         if waited >= timeout:
             raise TimeoutError(f"no send slot for {phone_number_id} within {timeout} s")
@@ -100,5 +102,6 @@ class AsyncLimiter:
                 self.tokens += int(taken)
                 if not taken:
                     self.waited += wait_ms / 1000
+                    metrics.waited(wait_ms / 1000)
                     await asyncio.sleep(wait_ms / 1000)
         self.tokens -= 1

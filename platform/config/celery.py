@@ -23,3 +23,14 @@ def background_workers_yield_the_cpu(sender, instance, **kwargs):
     queues = instance.app.amqp.queues.consume_from
     if BACKGROUND_NICE and "interactive" not in queues and "broadcasts" not in queues:
         os.nice(BACKGROUND_NICE)
+
+
+@signals.worker_ready.connect
+def serve_metrics(sender, **kwargs):
+    """A worker's pod has no web server: with METRICS_PORT (and METRICS_TOKEN) set, its main process serves the
+    counters of the worker's processes for Prometheus (config/metrics.py). The web's /metrics serves its own."""
+    port = int(os.environ.get("METRICS_PORT") or 0)
+    if port and os.environ.get("METRICS_TOKEN"):
+        from config.metrics import serve_worker_metrics
+
+        serve_worker_metrics(port)

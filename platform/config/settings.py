@@ -89,6 +89,7 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PARALLEL", default=2)
 GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 
 MIDDLEWARE = [
+    "config.metrics.RequestLatencyMiddleware",
     "config.observability.RequestIdMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -292,6 +293,9 @@ STRIPE_METER_EVENT_NAME = env("STRIPE_METER_EVENT_NAME", default="whatsapp_usage
 BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=7)
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
+# Prometheus scrapes /metrics on the platform domain with `Authorization: Bearer <METRICS_TOKEN>`; without a
+# token only signed-in operators (console staff) can read it.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
@@ -299,7 +303,7 @@ LOGGING = {
     "filters": {"request_context": {"()": "config.observability.RequestContextFilter"}},
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "config.observability.RedactingJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(shop)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }

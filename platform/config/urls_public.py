@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing.views import stripe_webhook
 from config.health import healthz, readyz
+from config.metrics import metrics_view
 from console.admin import console_site
 from tenants.views import pages, portal
 from whatsapp.channel.views import whatsapp_webhook
@@ -12,6 +13,7 @@ from whatsapp.channel.views import whatsapp_webhook
 urlpatterns = [
     path("healthz", healthz),
     path("readyz", readyz),
+    path("metrics", metrics_view, name="metrics"),
     path("console/", console_site.urls),
     path("webhooks/whatsapp/", whatsapp_webhook, name="whatsapp-webhook"),
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),

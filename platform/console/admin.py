@@ -22,7 +22,7 @@ from tenants.services.lifecycle import reactivate_shop, suspend_shop
 from whatsapp.channel.models import DeliveryFailure, WebhookIntake, WhatsAppAccount
 from whatsapp.models import Message
 
-from . import billing_admin, revenue
+from . import billing_admin, health, revenue
 from .models import OperatorAction
 
 
@@ -36,11 +36,15 @@ class ConsoleSite(admin.AdminSite):
         return [
             path("billing/revenue/", self.admin_view(self.revenue_view), name="billing_revenue"),
             path("billing/revenue/export/", self.admin_view(revenue.export), name="billing_revenue_export"),
+            path("health/", self.admin_view(self.health_view), name="health"),
             *super().get_urls(),
         ]
 
     def revenue_view(self, request):
         return revenue.page(request, self.each_context(request))
+
+    def health_view(self, request):
+        return health.page(request, self.each_context(request))
 
     def has_permission(self, request):
         # Only platform staff, and only on the platform's own domain.

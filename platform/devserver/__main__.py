@@ -7,6 +7,7 @@ passes them to its children through the environment, and stops everything on exi
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,14 @@ def child_env(services_env: dict[str, str], **extra: str) -> dict[str, str]:
     return env
 
 
+def metrics_dir(data_dir: Path) -> str:
+    """An empty folder where every process of this run keeps its Prometheus counters (see config/metrics.py)."""
+    folder = data_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return str(folder)
+
+
 def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=True)
 
@@ -45,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             WHATSAPP_GRAPH_BASE_URL=os.environ.get("WHATSAPP_GRAPH_BASE_URL", f"http://127.0.0.1:{sim_port}"),
             STRIPE_API_BASE=os.environ.get("STRIPE_API_BASE", f"http://127.0.0.1:{stripe_port}"),
             STRIPE_WEBHOOK_SECRET=os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_warung_local"),
+            PROMETHEUS_MULTIPROC_DIR=metrics_dir(VAR / "run"),
         )
         # The simulators of WhatsApp and of Stripe; the Stripe stand-in posts its signed events to our webhook.
         helpers = {
@@ -134,7 +144,7 @@ def test(args: argparse.Namespace) -> int:
         # Frontend unit tests first, so that pytest's summary is the run's closing line.
         frontend_code = subprocess.run(["npm", "test", "--silent"], cwd=ROOT / "frontend", check=False).returncode
     with embedded_services(VAR / "test", database="warung") as services:
-        env = child_env(services, SHOP_POOL_SIZE="2")
+        env = child_env(services, SHOP_POOL_SIZE="2", PROMETHEUS_MULTIPROC_DIR=metrics_dir(VAR / "test"))
         pytest_code = subprocess.run([PYTHON, "-m", "pytest", *args.rest], env=env, cwd=ROOT, check=False).returncode
     return pytest_code or frontend_code
 

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +18,11 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+# The bearer token test servers accept on /metrics.
+METRICS_TOKEN = "test-metrics-token"
+# Where the servers and workers of this session keep their Prometheus counters (make test gives one folder to
+# every process; a bare pytest run gets its own for the processes it starts).
+METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="warung-metrics-")
 
 
 def database_url() -> str:
@@ -42,6 +48,8 @@ def process_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "METRICS_TOKEN": METRICS_TOKEN,
+        "PROMETHEUS_MULTIPROC_DIR": METRICS_DIR,
         **extra,
     }
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from billing import metering, wallet
+from config import metrics
 from config.redis import redis_client
 from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing
@@ -142,6 +143,8 @@ class Sender:
         by_kind: dict[str, list[Outcome]] = {}
         for outcome in outcomes:
             by_kind.setdefault(outcome.kind, []).append(outcome)
+        for kind, result in (("sent", "sent"), ("retry", "retry"), ("failed", "failed"), ("doubt", "in_doubt")):
+            metrics.sent(result, "broadcast", len(by_kind.get(kind, ())))
         table = Recipient._meta.db_table
         with transaction.atomic(), connection.cursor() as cursor:
             lock_recipients(cursor, [outcome.recipient_id for outcome in outcomes])
@@ -289,7 +292,10 @@ class Sender:
                 "biz_opaque_callback_data": f"b:{recipient_id}:{attempt}",
             }
             await limiter.take()
-            self.outcomes.append(await self._call(session, url, headers, body, recipient_id, attempt))
+            outcome = await self._call(session, url, headers, body, recipient_id, attempt)
+            # Appended once answered: `self.outcomes.append(await …)` would bind the list before the call, and a
+            # flush during the call would swap it out and lose the answer.
+            self.outcomes.append(outcome)
 
     async def _call(self, session, url, headers, body, recipient_id: int, attempt: int) -> Outcome:
         try:
@@ -332,7 +338,9 @@ class Sender:
     async def _flush(self) -> None:
         outcomes, self.outcomes = self.outcomes, []
         if outcomes:
-            await self._db(self._record, outcomes)
+            # Shielded: the periodic flusher is cancelled when sending ends, and answers it had taken but not yet
+            # written would be lost (the rows left in doubt, for the webhooks or the sweeper to settle).
+            await asyncio.shield(self._db(self._record, outcomes))
 
     def _finish(self) -> None:
         redis_client().zrem(senders_key(self.schema, self.broadcast_id), self.sender_id)

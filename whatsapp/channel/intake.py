@@ -11,10 +11,12 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config import metrics
 from config.redis import redis_client
 
 from .models import WebhookIntake, WhatsAppAccount
@@ -88,10 +90,42 @@ def signature_valid(raw: bytes, header: str | None, secret: str) -> bool:
 
 def count(outcome: str) -> None:
     """Counters for the operator (refused, quarantined, accepted); never fails the request."""
+    metrics.WEBHOOKS.labels(outcome=outcome).inc()
     try:
         redis_client().hincrby("warung:webhooks", outcome, 1)
     except Exception:
         logger.warning("webhook counter unavailable")
+
+
+REFUSALS_KEY = "warung:webhook-refusals:"
+REFUSALS_HOURS = 24
+
+
+def count_refusal(shop_ids: set[int]) -> None:
+    """Refused webhooks per shop, in hourly buckets kept a day: the console's failing shops."""
+    key = REFUSALS_KEY + timezone.now().strftime("%Y%m%d%H")
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for shop_id in shop_ids:
+            pipe.hincrby(key, str(shop_id), 1)
+        pipe.expire(key, (REFUSALS_HOURS + 1) * 3600)
+        pipe.execute()
+    except Exception:
+        logger.warning("webhook refusal counter unavailable")
+
+
+def refusals_by_shop() -> dict[int, int]:
+    """Webhooks refused in the last 24 hours, by the shop whose number they named."""
+    now = timezone.now()
+    keys = [REFUSALS_KEY + (now - timedelta(hours=n)).strftime("%Y%m%d%H") for n in range(REFUSALS_HOURS)]
+    pipe = redis_client().pipeline(transaction=False)
+    for key in keys:
+        pipe.hgetall(key)
+    totals: dict[int, int] = {}
+    for bucket in pipe.execute():
+        for shop_id, refused in bucket.items():
+            totals[int(shop_id)] = totals.get(int(shop_id), 0) + int(refused)
+    return totals
 
 
 def accept(raw: bytes, signature: str | None) -> list[WebhookIntake]:
@@ -110,6 +144,7 @@ def accept(raw: bytes, signature: str | None) -> list[WebhookIntake]:
     routes = routes_for(ids)
     if routes and not all(signature_valid(raw, signature, route.app_secret) for route in routes.values()):
         count("refused")
+        count_refusal({route.shop_id for route in routes.values()})
         raise WebhookRefused(401, "Invalid signature.")
 
     by_shop: dict[int, list[str]] = {}
@@ -134,7 +169,10 @@ def accept(raw: bytes, signature: str | None) -> list[WebhookIntake]:
     for row in rows:
         if row.shop_id:
             queue_processing(row.pk, schemas[row.shop_id], customer_waiting=has_messages)
-    count("quarantined" if unknown and not routes else "accepted")
+    if routes:
+        count("accepted")
+    if unknown:
+        count("quarantined")
     return rows
 
 
@@ -152,9 +190,12 @@ def _insert_one(row: WebhookIntake) -> int:
 
 def answer(raw: bytes, signature: str | None) -> tuple[int, str, bytes]:
     """The webhook POST's response (status, content type, body): the one place both entry points share."""
+    metrics.WEBHOOKS_RECEIVED.inc()
     try:
         accept(raw, signature)
     except WebhookRefused as refused:
+        if refused.status == 400:
+            count("malformed")
         return render(refused.status, refused.reason)
     return 200, "text/plain", b"OK"
 

@@ -5,17 +5,20 @@ nothing in the middleware stack applies (no session, user, CSRF, language, shop 
 domain has no shop to find), and the stack was most of the request's cost. So gunicorn serves
 `application` (infra/gunicorn.conf.py): a POST to the intake URL on the platform host runs the same
 `intake.answer()` as the Django view, with Django's per-request connection handling around it;
-everything else, the GET handshake and other hosts included, goes to Django unchanged.
+everything else, the GET handshake and other hosts included, goes to Django unchanged. Prometheus's
+scrape of /metrics with the operator's token is answered here too, on any Host (see `_metrics`).
 """
 
 import logging
-import uuid
+import time
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
+from config.metrics import CONTENT_TYPE_LATEST, REQUEST_LATENCY, exposition, token_matches
+from config.observability import request_id_var
 from config.wsgi import application as django_application
 
 from . import intake
@@ -23,13 +26,28 @@ from . import intake
 logger = logging.getLogger(__name__)
 
 PATH = "/webhooks/whatsapp/"
+WEBHOOK_VIEW = "whatsapp-webhook"  # the Django route's name, so both entry points share one latency series
 STATUS_LINES = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 500: "500 Internal Server Error"}
 
 
 def application(environ, start_response):
     if environ.get("PATH_INFO") == PATH and environ.get("REQUEST_METHOD") == "POST" and _on_platform_host(environ):
         return _webhook(environ, start_response)
+    if environ.get("PATH_INFO") == "/metrics" and token_matches(environ.get("HTTP_AUTHORIZATION", "")):
+        return _metrics(environ, start_response)
     return django_application(environ, start_response)
+
+
+def _metrics(environ, start_response):
+    """Prometheus, with METRICS_TOKEN, scrapes each web pod at its own address (it cannot send the platform's
+    Host); anyone else asks Django, where /metrics exists on the platform domain only."""
+    request_started.send(sender=__name__, environ=environ)
+    try:
+        body = exposition()
+    finally:
+        request_finished.send(sender=__name__)
+    start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _on_platform_host(environ) -> bool:
@@ -38,20 +56,19 @@ def _on_platform_host(environ) -> bool:
 
 
 def _webhook(environ, start_response):
-    request_started.send(sender=__name__, environ=environ)  # connection age and health checks, as Django does
+    started = time.perf_counter()
+    # As Django does: connection age and health checks, and the request id on its log lines.
+    request_started.send(sender=__name__, environ=environ)
+    request_id = request_id_var.get()
     try:
         status, content_type, body = _handle(environ)
     finally:
         request_finished.send(sender=__name__)
-    incoming = environ.get("HTTP_X_REQUEST_ID", "")
     start_response(
         STATUS_LINES.get(status, str(status)),
-        [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(body))),
-            ("X-Request-ID", incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex),
-        ],
+        [("Content-Type", content_type), ("Content-Length", str(len(body))), ("X-Request-ID", request_id)],
     )
+    REQUEST_LATENCY.labels(view=WEBHOOK_VIEW).observe(time.perf_counter() - started)
     return [body]
 
 

@@ -4,11 +4,13 @@ gunicorn taking the webhooks, Celery workers sending and processing. Everything 
 import os
 import signal
 
+import httpx
 from django_tenants.utils import schema_context
+from prometheus_client.parser import text_string_to_metric_families
 
 from billing.models import Reservation
 from crm.models import Contact
-from tests.support.servers import eventually, sim_call
+from tests.support.servers import METRICS_TOKEN, eventually, sim_call
 from whatsapp.broadcasts import results
 from whatsapp.broadcasts.models import Broadcast
 
@@ -111,3 +113,40 @@ def test_a_template_whatsapp_paused_stops_the_broadcast_with_the_reason_and_send
         assert Broadcast.objects.get(pk=broadcast.pk).status_reason == "Template ini dijeda oleh WhatsApp."
     assert len(stack.recipients(broadcast, status="queued")) == 20
     assert stack.stats(number)["accepted"] == 0
+
+
+def test_the_operator_sees_the_broadcast_rate_and_the_limiter_waits_in_metrics(sending_stack):
+    """A broadcast on a number of 80 messages a second: every send is counted as a broadcast send, and the
+    send loops' waits for the number's limiter are counted too (the web's /metrics adds up every process)."""
+    stack = sending_stack
+    stack.number(throughput_mps=80)
+    broadcast = stack.broadcast(120, "8119")
+
+    def scrape() -> dict:
+        response = httpx.get(f"{stack.web}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10)
+        assert response.status_code == 200
+        return {
+            (sample.name, *sorted(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+        }
+
+    def moved(scraped: dict, result: str) -> float:
+        key = ("warung_messages_sent_total", ("channel", "broadcast"), ("result", result))
+        return scraped.get(key, 0) - before.get(key, 0)
+
+    def all_counted() -> dict | None:
+        """The sender writes its answers a few times a second: status webhooks may complete the broadcast first."""
+        scraped = scrape()
+        return scraped if moved(scraped, "sent") + moved(scraped, "in_doubt") >= 120 else None
+
+    before = scrape()
+    with stack.broadcast_worker("broadcasts-1"):
+        stack.start(broadcast)
+        assert stack.finish(broadcast, timeout=60) == "completed"
+        after = eventually(all_counted, timeout=30)
+    # Each recipient is sent once; a call left without an answer (a loaded machine) is counted in doubt, and
+    # only such a call may be sent again.
+    assert after, "every answer is written back (and counted)"
+    assert moved(after, "sent") <= 120 + moved(after, "in_doubt")
+    assert after["warung_limiter_waits_total",] > before.get(("warung_limiter_waits_total",), 0)
