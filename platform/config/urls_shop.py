@@ -26,6 +26,7 @@ api = [
     path("invitations/<str:token>/", team.invitation_preview),
     path("invitations/<str:token>/accept/", team.invitation_accept),
     path("tokens/", team.api_tokens),
+    path("tokens/scopes/", team.api_token_areas),
     path("tokens/<int:token_id>/", team.api_token),
     path("inbox/conversations/", whatsapp.conversations),
     path("inbox/conversations/<int:conversation_id>/", whatsapp.conversation),
