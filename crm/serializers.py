@@ -7,7 +7,8 @@ from crm.services.orders import allowed_transitions
 
 
 class LabelSerializer(serializers.ModelSerializer):
-    contact_count = serializers.IntegerField(read_only=True, required=False)
+    # A label just made has no contacts (and no annotation to read the count from).
+    contact_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = Label

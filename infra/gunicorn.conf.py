@@ -21,3 +21,12 @@ max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):
+    """Access and error log lines pass through the same redaction as the app's (config/redaction.py)."""
+    import logging
+
+    from config.redaction import redact_handlers
+
+    redact_handlers(logging.getLogger("gunicorn.access"), logging.getLogger("gunicorn.error"))

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext as _
 from rest_framework import permissions
 
+from . import scopes
 from .authentication import is_token_request
 from .models import MANAGER_ROLES, Role
 from .services.access import membership_for
@@ -21,14 +22,26 @@ def request_membership(request):
 
 
 class IsShopMember(permissions.BasePermission):
-    """A staff member of this shop, or an API token issued by it."""
+    """A staff member of this shop, or an API token issued by it and allowed this area (tenants/scopes.py)."""
 
     message = _("Log in to this shop first.")
 
     def has_permission(self, request, view):
         if is_token_request(request):
-            return request.auth.shop_id == request.tenant.pk
+            return request.auth.shop_id == request.tenant.pk and self.token_may(request)
         return request_membership(request) is not None
+
+    def token_may(self, request) -> bool:
+        required = scopes.required_scope(request.resolver_match.route, request.method)
+        if required is None:
+            self.message = _("API tokens cannot use this part of the API.")
+            return False
+        if not scopes.grants(request.auth.scopes, required):
+            self.message = _(
+                "This API token lacks the “%(scope)s” permission. Make a token that has it in Settings > API tokens."
+            ) % {"scope": required}
+            return False
+        return True
 
 
 class IsShopManager(permissions.BasePermission):

@@ -100,18 +100,31 @@ class InvitationAcceptSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80, allow_blank=True)
+    scopes = serializers.ListField(child=serializers.CharField(max_length=40), max_length=50)
+
+
 class ApiTokenSerializer(serializers.ModelSerializer):
     created_by_name = serializers.CharField(source="created_by.name", default=None, read_only=True)
+    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
     token = serializers.SerializerMethodField()
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at", "created_by_name", "token"]
+        fields = ["id", "name", "prefix", "scopes", "created_at", "last_used_at", "created_by_name", "token"]
         read_only_fields = ["id", "prefix", "created_at", "last_used_at"]
 
     def get_token(self, token) -> str | None:
         """The secret, in the creating response only."""
         return self.context.get("secret")
+
+
+class TokenAreaSerializer(serializers.Serializer):
+    area = serializers.CharField()
+    label = serializers.CharField()
+    read = serializers.CharField()
+    write = serializers.CharField(allow_null=True)
 
 
 class ActivityEventSerializer(serializers.ModelSerializer):

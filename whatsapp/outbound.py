@@ -5,6 +5,7 @@ import random
 import uuid
 from datetime import timedelta
 
+import filetype
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -114,11 +115,32 @@ ATTACHMENT_TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("document", 100),
     "video/mp4": ("video", 16), "audio/mpeg": ("audio", 16), "audio/ogg": ("audio", 16),
 }  # fmt: skip
+MAX_ATTACHMENT_BYTES = max(mb for _kind, mb in ATTACHMENT_TYPES.values()) * 1024 * 1024
+
+
+def attachment_type(content: bytes, claimed: str) -> str | None:
+    """The file's type read from its content (magic bytes), whatever its name or the browser claims.
+
+    Plain text has no signature: it passes as text only if claimed so and it decodes as UTF-8 without NULs.
+    """
+    found = filetype.guess(content)
+    if found is not None:
+        return found.mime
+    if claimed == "text/plain" and b"\x00" not in content:
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return "text/plain"
+    return None
 
 
 def send_attachment(conversation: Conversation, *, filename: str, content: bytes, mime_type: str, caption: str = "",
                     author_id: int | None = None) -> Message:  # fmt: skip
-    """Uploads a photo or document to WhatsApp and queues it (inside the 24-hour window only)."""
+    """Uploads a photo or document to WhatsApp and queues it (inside the 24-hour window only).
+
+    `mime_type` is what the browser claimed; the file is sent as what its content is."""
+    mime_type = attachment_type(content, mime_type) or ""
     kind, max_mb = ATTACHMENT_TYPES.get(mime_type, (None, 0))
     if kind is None:
         raise SendRefused(_("WhatsApp cannot send this kind of file; use a photo (JPEG, PNG) or a PDF."), field="file")

@@ -8,14 +8,17 @@ from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import api_view, permission_classes
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from billing.plans import check_limit
 from config.redis import redis_client
+from crm.api.common import int_param, page_schema
 from tenants.authentication import ShopSessionAuthentication
 from tenants.models import Membership
 from tenants.permissions import IsShopManager, IsShopMember, request_membership
@@ -60,7 +63,7 @@ def _conversation(pk: int) -> Conversation:
         OpenApiParameter("label", int, description="only customers with this label"),
         OpenApiParameter("before", str, description="last_message_at of the last item seen"),
     ],
-    responses=ConversationSerializer(many=True),
+    responses=page_schema("ConversationPage", ConversationSerializer, "next_before"),
     tags=["inbox"],
 )
 @api_view(["GET"])
@@ -73,7 +76,7 @@ def conversations(request):
         queryset = queryset.filter(assignee_id=_actor_id(request))
     elif view == "unassigned":
         queryset = queryset.filter(assignee_id__isnull=True)
-    if label := request.query_params.get("label"):
+    if label := int_param(request.query_params, "label"):
         queryset = queryset.filter(contact__labels__id=label)
     state = request.query_params.get("status", "open")
     if state in ("open", "closed"):
@@ -85,7 +88,10 @@ def conversations(request):
             match |= Q(contact__phone__contains=digits.removeprefix("0"))
         queryset = queryset.filter(match)
     if before := request.query_params.get("before"):
-        queryset = queryset.filter(last_message_at__lt=before)
+        moment = parse_datetime(before)
+        if moment is None:
+            raise ValidationError({"before": [_("Expected a date and time, as the previous page's next_before.")]})
+        queryset = queryset.filter(last_message_at__lt=moment)
     page = list(queryset.order_by("-last_message_at", "-id")[:PAGE])
     names = user_names(c.assignee_id for c in page)
     return Response(
@@ -180,6 +186,12 @@ def attachment(request, conversation_id: int):
     upload = request.FILES.get("file")
     if upload is None:
         raise ServiceError(_("Choose a file to send."), field="file")
+    if upload.size > outbound.MAX_ATTACHMENT_BYTES:
+        raise ServiceError(
+            _("This file is larger than WhatsApp allows (%(mb)d MB).")
+            % {"mb": outbound.MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+            field="file",
+        )
     message = outbound.send_attachment(
         found, filename=upload.name, content=upload.read(), mime_type=upload.content_type or "",
         caption=str(request.data.get("caption", "")), author_id=_actor_id(request),

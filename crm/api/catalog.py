@@ -13,7 +13,7 @@ from crm.serializers import ProductSerializer
 from crm.services.catalog import save_product
 from tenants.permissions import IsShopMember
 
-from .common import page_by_id
+from .common import page_by_id, page_schema
 
 
 def _product_fields(data) -> dict:
@@ -31,7 +31,8 @@ def _with_variants():
 
 
 @extend_schema(methods=["GET"], parameters=[OpenApiParameter("q", str), OpenApiParameter("active", bool),
-               OpenApiParameter("cursor", str)], responses=ProductSerializer(many=True), tags=["catalog"])  # fmt: skip
+               OpenApiParameter("cursor", str)], responses=page_schema("ProductPage", ProductSerializer),
+               tags=["catalog"])  # fmt: skip
 @extend_schema(methods=["POST"], request=ProductSerializer, responses={201: ProductSerializer}, tags=["catalog"])
 @api_view(["GET", "POST"])
 @permission_classes([IsShopMember])

@@ -4,6 +4,10 @@ import base64
 import json
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
 PAGE_SIZE = 50
 
@@ -42,3 +46,19 @@ def page_by_time(queryset: QuerySet, field: str, cursor: str | None, size: int =
         last = rows[size - 1]
         next_cursor = encode_cursor([getattr(last, field).isoformat(), last.pk])
     return rows[:size], next_cursor
+
+
+def page_schema(name: str, item: type[serializers.Serializer], next_field: str = "next_cursor"):
+    """The OpenAPI shape of one page of a list: its results and where the next page starts."""
+    return inline_serializer(name, {"results": item(many=True), next_field: serializers.CharField(allow_null=True)})
+
+
+def int_param(params, name: str) -> int | None:
+    """A whole-number query parameter, or a 400 naming it."""
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: [_("Expected a whole number.")]}) from None

@@ -25,7 +25,7 @@ from tenants.permissions import IsShopManager, IsShopMember, request_membership
 from tenants.services.errors import ServiceError
 from whatsapp.serializers import user_names
 
-from .common import page_by_id
+from .common import page_by_id, page_schema
 
 ROW_COLUMNS = [name for name in ContactRowSerializer.Meta.fields if name not in ("labels", "owner_name", "rfm_segment")]
 
@@ -63,7 +63,7 @@ def _detail(contact: Contact) -> dict:
 @extend_schema(
     methods=["GET"],
     parameters=[OpenApiParameter(p, str) for p in ("q", "label", "city", "owner", "consent", "source", "cursor")],
-    responses=ContactRowSerializer(many=True),
+    responses=page_schema("ContactPage", ContactRowSerializer),
     tags=["contacts"],
 )
 @extend_schema(

@@ -20,7 +20,7 @@ from crm.services import orders as service
 from tenants.permissions import IsShopManager, IsShopMember
 from whatsapp.serializers import user_names
 
-from .common import page_by_id
+from .common import int_param, page_by_id, page_schema
 from .contacts import actor_id
 
 
@@ -34,7 +34,7 @@ def _body(order: Order, **extra) -> dict:
 
 
 @extend_schema(methods=["GET"], parameters=[OpenApiParameter(p, str) for p in ("status", "contact_id", "q", "cursor")],
-               responses=OrderSerializer(many=True), tags=["orders"])  # fmt: skip
+               responses=page_schema("OrderPage", OrderSerializer), tags=["orders"])  # fmt: skip
 @extend_schema(methods=["POST"], request=OrderCreateSerializer, responses={201: OrderSerializer}, tags=["orders"])
 @api_view(["GET", "POST"])
 @permission_classes([IsShopMember])
@@ -50,7 +50,7 @@ def orders(request):
     params = request.query_params
     if state := params.get("status"):
         queryset = queryset.filter(status=state)
-    if contact_id := params.get("contact_id"):
+    if contact_id := int_param(params, "contact_id"):
         queryset = queryset.filter(contact_id=contact_id)
     if q := params.get("q", "").strip():
         queryset = queryset.filter(Q(number__icontains=q) | Q(contact__name__icontains=q))

@@ -12,6 +12,8 @@ def _clean_variants(variants: list[dict]) -> list[dict]:
         raise ServiceError(_("Add at least one variant (size, colour, price)."), field="variants")
     seen, clean = set(), []
     for index, variant in enumerate(variants, 1):
+        if not isinstance(variant, dict):
+            raise ServiceError(_("Variant %(n)d needs a SKU.") % {"n": index}, field="variants")
         sku = str(variant.get("sku", "")).strip()
         if not sku:
             raise ServiceError(_("Variant %(n)d needs a SKU.") % {"n": index}, field="variants")

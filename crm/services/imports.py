@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 
+import filetype
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -69,6 +70,12 @@ def read_table(content: bytes) -> Table:
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise ServiceError(
             _("Old Excel files (.xls) cannot be read. Save the sheet as .xlsx or CSV and upload it again."),
+            field="file",
+        )
+    if (found := filetype.guess(content)) is not None:
+        raise ServiceError(
+            _("This is a %(kind)s file, not a spreadsheet. Upload a CSV file or an Excel workbook (.xlsx).")
+            % {"kind": found.extension.upper()},
             field="file",
         )
     return _read_csv(_decode(content))

@@ -56,6 +56,8 @@ export interface ApiToken {
   id: number;
   name: string;
   prefix: string;
+  /** What it may do, e.g. "contacts:read", "messages:send" (write includes read). */
+  scopes: string[];
   created_at: string;
   last_used_at: string | null;
   created_by_name: string;
@@ -106,6 +108,14 @@ export interface ShopExport {
   finished_at: string | null;
   expires_at: string | null;
   download_url: string | null;
+}
+
+/** An area of the API a token can be allowed: its read permission and, for most, a write (or send) one. */
+export interface ApiTokenArea {
+  area: string;
+  label: string;
+  read: string;
+  write: string | null;
 }
 
 /* ---------- Inbox & WhatsApp ---------- */
@@ -893,7 +903,8 @@ export const endpoints = {
   revokeInvitation: (id: number) => api.delete(`/api/team/invitations/${id}/`),
 
   tokens: () => list(api.get<ApiToken[] | { results: ApiToken[] }>("/api/tokens/")),
-  createToken: (name: string) => api.post<CreatedApiToken>("/api/tokens/", { name }),
+  tokenAreas: () => api.get<ApiTokenArea[]>("/api/tokens/scopes/"),
+  createToken: (name: string, scopes: string[]) => api.post<CreatedApiToken>("/api/tokens/", { name, scopes }),
   revokeToken: (id: number) => api.delete(`/api/tokens/${id}/`),
 
   auditLog: (page: number) => api.get<AuditPage>(`/api/audit/?page=${page}`),

@@ -11,6 +11,16 @@ app = CeleryApp("warung")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def redact_worker_logs(logger, **kwargs):
+    """Celery sets up its own log handlers: they get the same redaction as the web's (config/redaction.py)."""
+    from config.redaction import redact_handlers
+
+    redact_handlers(logger)
+
+
 # How much a worker that does not serve the `interactive` queue defers to one that does (0: not at all).
 BACKGROUND_NICE = int(os.environ.get("CELERY_BACKGROUND_NICE", "19"))
 

@@ -29,6 +29,7 @@ api = [
     path("audit/", shop.audit_log),
     path("shop/deletion/", shop.shop_deletion),
     path("tokens/", team.api_tokens),
+    path("tokens/scopes/", team.api_token_areas),
     path("tokens/<int:token_id>/", team.api_token),
     path("data/exports/", data.exports),
     path("data/exports/<int:export_id>/", data.export),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from .. import audit
 from ..activity.services import record_activity
 from ..models import ApiToken, LoginHandoff, Membership, Shop, User
+from ..scopes import ALL_SCOPES
 from .errors import ServiceError
 from .tokens import hash_secret, new_secret
 
@@ -71,17 +72,28 @@ def redeem_login_handoff(request: HttpRequest, shop: Shop, secret: str) -> bool:
 # --- API tokens for integrations
 
 
-def create_api_token(shop: Shop, actor: User, name: str) -> tuple[ApiToken, str]:
+def create_api_token(shop: Shop, actor: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
+    """A token that may do exactly `scopes` (tenants/scopes.py) on this shop."""
     name = name.strip()
     if not name:
         raise ServiceError(_("Give the token a name, for example the tool that will use it."), field="name")
+    if not scopes:
+        raise ServiceError(_("Choose at least one thing this token may do."), field="scopes")
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown:
+        raise ServiceError(_("Unknown permission: %(scope)s.") % {"scope": ", ".join(unknown)}, field="scopes")
     secret, digest = new_secret(API_TOKEN_PREFIX)
     token = ApiToken.objects.create(
-        shop=shop, name=name[:80], prefix=secret[: len(API_TOKEN_PREFIX) + 8], token_hash=digest, created_by=actor
+        shop=shop, name=name[:80], prefix=secret[: len(API_TOKEN_PREFIX) + 8], token_hash=digest, created_by=actor,
+        scopes=[scope for scope in ALL_SCOPES if scope in scopes],
+    )  # fmt: skip
+    record_activity(
+        actor_id=actor.pk,
+        action="api_token.created",
+        summary=f"API token “{token.name}” created ({', '.join(token.scopes)})",
     )
-    record_activity(actor_id=actor.pk, action="api_token.created", summary=f"API token “{token.name}” created")
     audit.record("api_token.created", actor=actor, shop=shop, target=f"api_token:{token.pk}",
-                 details={"name": token.name, "prefix": token.prefix})  # fmt: skip
+                 details={"name": token.name, "prefix": token.prefix, "scopes": token.scopes})  # fmt: skip
     return token, secret
 
 
@@ -93,7 +105,7 @@ def revoke_api_token(shop: Shop, actor: User, token_id: int) -> None:
     token.save(update_fields=["revoked_at"])
     record_activity(actor_id=actor.pk, action="api_token.revoked", summary=f"API token “{token.name}” revoked")
     audit.record("api_token.revoked", actor=actor, shop=shop, target=f"api_token:{token.pk}",
-                 details={"name": token.name, "prefix": token.prefix})  # fmt: skip
+                 details={"name": token.name, "prefix": token.prefix, "scopes": token.scopes})  # fmt: skip
 
 
 def authenticate_api_token(shop: Shop, secret: str) -> ApiToken | None:

@@ -37,9 +37,10 @@ def spa(request, **_):
         return HttpResponse(
             "The dashboard is not built yet: run `make frontend`.", status=503, content_type="text/plain"
         )
-    # `</` is escaped so a shop name can never close the script tag.
+    # `</` is escaped so a shop name can never close the script tag; the nonce lets it past the CSP.
     payload = json.dumps(config).replace("</", "<\\/")
-    return HttpResponse(html.replace(CONFIG_PLACEHOLDER, f"<script>window.__WARUNG__ = {payload};</script>"))
+    script = f'<script nonce="{request.csp_nonce}">window.__WARUNG__ = {payload};</script>'
+    return HttpResponse(html.replace(CONFIG_PLACEHOLDER, script))
 
 
 def unknown_shop(request, **_):

@@ -6,11 +6,13 @@ from rest_framework import permissions, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
+from .. import scopes
 from ..activity.models import ActivityEvent
 from ..models import ApiToken, Invitation, Membership
 from ..permissions import IsShopManager, IsShopMember, request_membership
 from ..serializers import (
     ActivityEventSerializer,
+    ApiTokenCreateSerializer,
     ApiTokenSerializer,
     InvitationAcceptSerializer,
     InvitationCreateSerializer,
@@ -18,6 +20,7 @@ from ..serializers import (
     InvitationSerializer,
     MemberSerializer,
     RoleChangeSerializer,
+    TokenAreaSerializer,
 )
 from ..services import access, team
 from ..services.errors import ServiceError
@@ -96,15 +99,30 @@ def invitation_accept(request, token: str):
 
 
 @extend_schema(methods=["GET"], responses=ApiTokenSerializer(many=True), tags=["tokens"])
-@extend_schema(methods=["POST"], request=ApiTokenSerializer, responses={201: ApiTokenSerializer}, tags=["tokens"])
+@extend_schema(methods=["POST"], request=ApiTokenCreateSerializer, responses={201: ApiTokenSerializer}, tags=["tokens"])
 @api_view(["GET", "POST"])
 @permission_classes([IsShopManager])
 def api_tokens(request):
     if request.method == "GET":
         live = ApiToken.objects.filter(shop=request.tenant, revoked_at__isnull=True).select_related("created_by")
         return Response(ApiTokenSerializer(live.order_by("-created_at"), many=True).data)
-    token, secret = access.create_api_token(request.tenant, request.user, str(request.data.get("name", "")))
+    serializer = ApiTokenCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    token, secret = access.create_api_token(request.tenant, request.user, **serializer.validated_data)
     return Response(ApiTokenSerializer(token, context={"secret": secret}).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(responses=TokenAreaSerializer(many=True), tags=["tokens"])
+@api_view(["GET"])
+@permission_classes([IsShopManager])
+def api_token_areas(request):
+    """What a token can be allowed to do, area by area: read, and for most areas write (or send)."""
+    return Response(
+        [
+            {"area": area, "label": str(label), "read": scopes.read_scope(area), "write": scopes.write_scope(area)}
+            for area, (label, _verb) in scopes.AREAS.items()
+        ]
+    )
 
 
 @extend_schema(responses={204: None}, tags=["tokens"])

@@ -231,7 +231,7 @@ def test_an_excel_workbook_with_number_and_date_cells(owner, shop_a, in_shop):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "Upload a CSV file or an Excel workbook (.xlsx)."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "This is a PNG file, not a spreadsheet."),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "Old Excel files (.xls) cannot be read."),
         (b"PK\x03\x04 not really a zip", "This file could not be read as an Excel workbook (.xlsx)."),
         (b"", "The file is empty."),

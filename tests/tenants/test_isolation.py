@@ -26,6 +26,7 @@ from crm.models import (
 from tenants.activity.models import ActivityEvent
 from tenants.models import ApiToken, AuditEvent, Invitation, Membership, Shop
 from tenants.portability.models import ShopExport
+from tenants.scopes import ALL_SCOPES
 from tests.factories import PASSWORD
 from whatsapp.broadcasts.models import Broadcast, ConsentSettings, Recipient
 from whatsapp.models import AutoReplyRule, BusinessHours, Conversation, Message, MessageTemplate, QuickReply
@@ -116,7 +117,9 @@ def look_alike(shop_a, shop_b):
         invitation = owner.post(
             "/api/team/invitations/", {"email": "same@example.test", "role": "agent"}, content_type="application/json"
         ).json()
-        token = owner.post("/api/tokens/", {"name": "Same name"}, content_type="application/json").json()
+        token = owner.post(
+            "/api/tokens/", {"name": "Same name", "scopes": ALL_SCOPES}, content_type="application/json"
+        ).json()
         with schema_context(world.shop.schema_name):
             contact = Contact.objects.create(wa_id="6281200001111", phone="+6281200001111", name="Same customer")
             conversation = Conversation.objects.create(contact=contact, last_message_at=contact.created_at)

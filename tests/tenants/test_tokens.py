@@ -6,8 +6,10 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
-def create_token(world, name="Spreadsheet sync"):
-    response = world.client(world.owner).post("/api/tokens/", {"name": name}, content_type="application/json")
+def create_token(world, name="Spreadsheet sync", scopes=("team:read", "contacts:write")):
+    response = world.client(world.owner).post(
+        "/api/tokens/", {"name": name, "scopes": list(scopes)}, content_type="application/json"
+    )
     assert response.status_code == 201
     return response.json()
 
@@ -46,5 +48,7 @@ def test_a_token_cannot_manage_people_or_tokens(shop_a):
 
 
 def test_agents_cannot_create_tokens(shop_a):
-    response = shop_a.client(shop_a.agent).post("/api/tokens/", {"name": "x"}, content_type="application/json")
+    response = shop_a.client(shop_a.agent).post(
+        "/api/tokens/", {"name": "x", "scopes": ["contacts:read"]}, content_type="application/json"
+    )
     assert response.status_code == 403

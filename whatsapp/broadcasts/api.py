@@ -108,7 +108,13 @@ def _money(value) -> str:
     return f"{value:.4f}"
 
 
-@extend_schema(methods=["GET"], responses=BroadcastSerializer(many=True), tags=["broadcasts"])
+@extend_schema(
+    methods=["GET"],
+    responses=inline_serializer(
+        "BroadcastList", {"results": BroadcastSerializer(many=True), "count": serializers.IntegerField()}
+    ),
+    tags=["broadcasts"],
+)
 @extend_schema(methods=["POST"], request=BroadcastWriteSerializer, responses={201: BroadcastSerializer},
                tags=["broadcasts"])  # fmt: skip
 @api_view(["GET", "POST"])

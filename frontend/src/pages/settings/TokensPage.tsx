@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { endpoints, type ApiToken, type CreatedApiToken } from "../../api";
+import { endpoints, type ApiToken, type ApiTokenArea, type CreatedApiToken } from "../../api";
 import { Alert, ErrorAlert } from "../../components/Alert";
 import { CopyBox } from "../../components/CopyBox";
 import { errorMessage, loadList, splitErrors } from "../../components/errors";
@@ -21,9 +21,13 @@ export function TokensPage() {
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedApiToken | null>(null);
   const [busyId, setBusyId] = useState<number | null>(null);
+  const [areas, setAreas] = useState<ApiTokenArea[]>([]);
+  // The chosen permission per area ("" = no access).
+  const [access, setAccess] = useState<Record<string, string>>({});
 
   useEffect(() => {
     if (!canManage) return;
+    endpoints.tokenAreas().then(setAreas, (err) => setError(errorMessage(err, t)));
     return loadList(endpoints.tokens(), setTokens, setError, t);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [canManage]);
@@ -42,15 +46,16 @@ export function TokensPage() {
     setFieldErrors({});
     setAlert([]);
     try {
-      const token = await endpoints.createToken(name.trim());
+      const token = await endpoints.createToken(name.trim(), Object.values(access).filter(Boolean));
       const { token: _secret, ...listed } = token;
       void _secret;
       setTokens((list) => [listed, ...(list ?? [])]);
       setCreated(token);
       setName("");
+      setAccess({});
     } catch (err) {
-      const split = splitErrors(err, ["name"], t);
-      setFieldErrors({ token_name: split.fields.name ?? [] });
+      const split = splitErrors(err, ["name", "scopes"], t);
+      setFieldErrors({ token_name: split.fields.name ?? [], token_scopes: split.fields.scopes ?? [] });
       setAlert(split.alert);
     } finally {
       setCreating(false);
@@ -92,6 +97,31 @@ export function TokensPage() {
               </button>
             </div>
           </div>
+          <fieldset className="field" data-testid="token-permissions">
+            <legend>{t("tokens.permissions")}</legend>
+            <p className="muted">{t("tokens.permissionsHint")}</p>
+            {areas.map((area) => (
+              <label key={area.area} className="inline-fields">
+                <span>{area.label}</span>
+                <select
+                  value={access[area.area] ?? ""}
+                  data-testid={`token-scope-${area.area}`}
+                  onChange={(e) => setAccess((chosen) => ({ ...chosen, [area.area]: e.target.value }))}
+                >
+                  <option value="">{t("tokens.access.none")}</option>
+                  <option value={area.read}>{t("tokens.access.read")}</option>
+                  {area.write ? (
+                    <option value={area.write}>{t(area.write.endsWith(":send") ? "tokens.access.send" : "tokens.access.write")}</option>
+                  ) : null}
+                </select>
+              </label>
+            ))}
+            {fieldErrors.token_scopes?.length ? (
+              <div className="field-error" data-testid="token_scopes-error">
+                {fieldErrors.token_scopes.join(" ")}
+              </div>
+            ) : null}
+          </fieldset>
         </form>
         {created ? (
           <div className="secret-box">
@@ -115,6 +145,7 @@ export function TokensPage() {
                 <tr>
                   <th>{t("tokens.name")}</th>
                   <th>{t("tokens.prefix")}</th>
+                  <th>{t("tokens.permissions")}</th>
                   <th>{t("tokens.created")}</th>
                   <th>{t("tokens.lastUsed")}</th>
                   <th>{t("tokens.createdBy")}</th>
@@ -127,6 +158,9 @@ export function TokensPage() {
                     <td data-label={t("tokens.name")}>{tok.name}</td>
                     <td data-label={t("tokens.prefix")}>
                       <code>{tok.prefix}…</code>
+                    </td>
+                    <td data-label={t("tokens.permissions")} data-testid={`token-scopes-${tok.id}`}>
+                      {(tok.scopes ?? []).join(", ")}
                     </td>
                     <td data-label={t("tokens.created")}>{formatDate(tok.created_at)}</td>
                     <td data-label={t("tokens.lastUsed")}>{tok.last_used_at ? formatDate(tok.last_used_at) : t("common.never")}</td>

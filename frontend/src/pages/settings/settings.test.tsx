@@ -120,20 +120,31 @@ describe("Settings > API tokens", () => {
   it("creates a token and shows the secret once; revokes tokens", async () => {
     const { calls } = mockFetch({
       "GET /api/auth/session/": { body: sessionBody("owner") },
-      "GET /api/tokens/": { body: [{ id: 1, name: "Old", prefix: "wc_ab12", created_at: "2024-01-01T00:00:00Z", last_used_at: null, created_by_name: "Sari Dewi" }] },
-      "POST /api/tokens/": { status: 201, body: { id: 2, name: "Website", prefix: "wc_cd34", created_at: "2024-04-01T00:00:00Z", last_used_at: null, created_by_name: "Sari Dewi", token: "wc_cd34.supersecret" } },
+      "GET /api/tokens/": { body: [{ id: 1, name: "Old", prefix: "wc_ab12", scopes: ["contacts:read"], created_at: "2024-01-01T00:00:00Z", last_used_at: null, created_by_name: "Sari Dewi" }] },
+      "GET /api/tokens/scopes/": { body: [
+        { area: "contacts", label: "Contacts", read: "contacts:read", write: "contacts:write" },
+        { area: "messages", label: "Inbox", read: "messages:read", write: "messages:send" },
+        { area: "analytics", label: "Analytics", read: "analytics:read", write: null },
+      ] },
+      "POST /api/tokens/": { status: 201, body: { id: 2, name: "Website", prefix: "wc_cd34", scopes: ["contacts:write", "messages:read"], created_at: "2024-04-01T00:00:00Z", last_used_at: null, created_by_name: "Sari Dewi", token: "wc_cd34.supersecret" } },
       "DELETE /api/tokens/1/": { status: 204 },
     });
     const user = userEvent.setup();
     renderApp(shopConfig({ locale: "en" }), "/settings/tokens");
 
     expect(await screen.findByTestId("token-row-1")).toHaveTextContent("Never");
+    expect(screen.getByTestId("token-scopes-1")).toHaveTextContent("contacts:read");
     await user.type(screen.getByLabelText("Token name"), "Website");
+    await user.selectOptions(await screen.findByTestId("token-scope-contacts"), "contacts:write");
+    await user.selectOptions(screen.getByTestId("token-scope-messages"), "messages:read");
+    expect(screen.getByTestId("token-scope-messages")).toHaveTextContent("Read & send");
+    expect(screen.getByTestId("token-scope-analytics")).not.toHaveTextContent("Read & write");
     await user.click(screen.getByTestId("token-create"));
     expect(await screen.findByTestId("token-secret")).toHaveValue("wc_cd34.supersecret");
     expect(screen.getByText(/shown only once/)).toBeInTheDocument();
     expect(screen.getByTestId("token-row-2")).toHaveTextContent("Website");
-    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ name: "Website" });
+    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ name: "Website", scopes: ["contacts:write", "messages:read"] });
+    expect(screen.getByTestId("token-scopes-2")).toHaveTextContent("contacts:write, messages:read");
 
     vi.spyOn(window, "confirm").mockReturnValue(true);
     await user.click(screen.getByTestId("token-revoke-1"));
