@@ -167,6 +167,10 @@ INTERACTIVE_QUEUE = "interactive"
 # How long a queued processing task stands for the rows that arrive after it (should it be lost, the sweeper
 # takes its rows once this has passed).
 QUEUED_MARK_SECONDS = 10
+# Statuses (ticks; nobody waits on them) are applied this long after the first of a batch arrives: every sent
+# message brings three, and gathered for a second they are one task and a few statements for all, not a task
+# each. Customer messages are processed at once.
+STATUS_GATHER_SECONDS = 1.0
 
 
 def queue_processing(intake_id: int, schema_name: str, *, customer_waiting: bool) -> None:
@@ -175,7 +179,8 @@ def queue_processing(intake_id: int, schema_name: str, *, customer_waiting: bool
     re-queues the row later.
 
     A customer's message goes to the `interactive` queue (served by its own workers, so an
-    auto-reply never waits behind the three status updates every sent message brings back).
+    auto-reply never waits behind the three status updates every sent message brings back); statuses wait
+    STATUS_GATHER_SECONDS for the ones that follow.
     """
     from whatsapp.tasks import process_intake
 
@@ -184,7 +189,12 @@ def queue_processing(intake_id: int, schema_name: str, *, customer_waiting: bool
         if not redis_client().set(_queued_mark(schema_name, queue), intake_id, nx=True, ex=QUEUED_MARK_SECONDS):
             return
         # The schema header tenant-schemas-celery reads, given directly: no schema switch on the request path.
-        process_intake.apply_async((intake_id,), queue=queue, headers={"_schema_name": schema_name})
+        process_intake.apply_async(
+            (intake_id,),
+            queue=queue,
+            headers={"_schema_name": schema_name},
+            countdown=None if customer_waiting else STATUS_GATHER_SECONDS,
+        )
     except Exception:
         logger.warning("could not queue intake %s; the sweeper will", intake_id)
 
