@@ -121,10 +121,12 @@ def process(rows: list[WebhookIntake], contacts: dict[tuple, Contact] | None = N
     """
     new_messages: list[Message] = []
     statuses: list[dict] = []
+    words: list[set[str]] = []  # the shop's stop words, read once for the batch if a customer wrote
     for intake in rows:
         for value, profiles, messages in _my_changes(intake):
             for message in messages:
-                created = _inbound(message, profiles, contacts or {})
+                words = words or [consent.stop_words()]
+                created = _inbound(message, profiles, contacts or {}, words[0])
                 if created is not None:
                     new_messages.append(created)
             statuses += value.get("statuses") or []
@@ -132,7 +134,7 @@ def process(rows: list[WebhookIntake], contacts: dict[tuple, Contact] | None = N
     return new_messages
 
 
-def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> Message | None:
+def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact], stop_words: set[str]) -> Message | None:
     wa_id, user_id, name = _identity(message, profiles)
     contact = contacts.get((wa_id, user_id)) or upsert_whatsapp_contact(
         wa_id=wa_id, business_user_id=user_id, name=name
@@ -167,7 +169,7 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> M
         )
     contact.last_inbound_at = max(contact.last_inbound_at or sent_at, sent_at)
     conversation.contact = contact  # as it now is, for the auto-reply
-    consent.after_customer_message(contact, stored, getattr(connection.tenant, "locale", None) or "id")
+    consent.after_customer_message(contact, stored, getattr(connection.tenant, "locale", None) or "id", stop_words)
     transaction.on_commit(
         lambda: live.publish("message.created", {"conversation_id": conversation.pk, "message_id": stored.pk})
     )
@@ -331,5 +333,12 @@ def move_messages(statuses: list[dict]) -> None:
 
 
 def replay_status_events(message: Message) -> None:
-    """Statuses that arrived before we learnt the message's wamid, applied now."""
-    move_messages(list(StatusEvent.objects.filter(wamid=message.wamid).values_list("payload", flat=True)))
+    """Statuses that arrived before we learnt the message's wamid, applied now (after every send: one plain
+    statement, as a JSON array)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT json_agg(payload)::text FROM {StatusEvent._meta.db_table} WHERE wamid = %s", [message.wamid]
+        )
+        earlier = cursor.fetchone()[0]
+    if earlier:
+        move_messages(json.loads(earlier))

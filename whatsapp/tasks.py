@@ -76,7 +76,7 @@ def _process_batch(rows: list[WebhookIntake]) -> tuple[int, int]:
     """The rows not taken by another worker, in one transaction; then their auto-replies are sent.
     Returns (new customer messages, rows claimed)."""
     contacts = inbound.customers(rows)  # committed apart: see there
-    replies: list[int] = []
+    replies: list[Message] = []
     with transaction.atomic():
         claimed = set(
             WebhookIntake.objects.filter(pk__in=[row.pk for row in rows], status=WebhookIntake.Status.PENDING)
@@ -94,10 +94,11 @@ def _process_batch(rows: list[WebhookIntake]) -> tuple[int, int]:
         for message in new_messages:
             reply = _auto_reply(message, book)
             if reply is not None:
-                replies.append(reply.pk)
-    for reply_id in replies:
+                replies.append(reply)
+    account = outbound.shop_account() if replies else None  # read once for the batch's replies
+    for reply in replies:
         # Sent right here rather than through another queue hop: the customer is waiting.
-        _deliver_now(reply_id)
+        _deliver_now(reply, account)
     return len(new_messages), len(mine)
 
 
@@ -111,11 +112,11 @@ def _auto_reply(message, book):
         return None
 
 
-def _deliver_now(message_id: int) -> None:
+def _deliver_now(reply: Message, account) -> None:
     try:
-        outbound.deliver(message_id)
+        outbound.deliver(reply.pk, message=reply, account=account)
     except outbound.RetryLater as later:
-        deliver_message.apply_async((message_id,), {"attempt": 1}, countdown=later.countdown, queue=INTERACTIVE_QUEUE)
+        deliver_message.apply_async((reply.pk,), {"attempt": 1}, countdown=later.countdown, queue=INTERACTIVE_QUEUE)
 
 
 @app.task(bind=True, acks_late=True)
