@@ -14,6 +14,7 @@ from django.utils.translation import override
 
 from billing import access, metering, wallet
 from config.redis import redis_client
+from config.sql import insert
 from tenants.models import Shop
 from tenants.services.errors import ServiceError
 from whatsapp.channel.failures import record_failure
@@ -204,7 +205,7 @@ def _queue(conversation, body, *, text, kind, author_id, automated, dispatch=Tru
     if blocked:
         raise SendRefused(blocked, code="read_only")
     now = timezone.now()
-    message = Message.objects.create(
+    message = Message(
         conversation=conversation,
         direction=Message.Direction.OUTBOUND,
         type=kind,
@@ -216,7 +217,12 @@ def _queue(conversation, body, *, text, kind, author_id, automated, dispatch=Tru
         idempotency_key=uuid.uuid4().hex,
         created_at=now,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, last_message_preview=text[:200])
+    insert(message)  # plain SQL, both: every auto-reply comes here
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Conversation._meta.db_table} SET last_message_at = %s, last_message_preview = %s WHERE id = %s",
+            [now, text[:200], conversation.pk],
+        )
     if dispatch:
         transaction.on_commit(lambda: _dispatch(message.pk))
     transaction.on_commit(
