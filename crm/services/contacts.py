@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.plans import check_limit_here
-from config.sql import insert_once
+from config.sql import insert, insert_once
 from crm.models import AttributeDefinition, Contact, ContactRfm, Label, TimelineEvent
 from crm.services import rollups
 from tenants.services.errors import ServiceError
@@ -96,9 +96,9 @@ def search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
 
 def record(contact: Contact | int, kind: str, summary: str, *, actor_id: int | None = None, data: dict | None = None):
     contact_id = contact if isinstance(contact, int) else contact.pk
-    return TimelineEvent.objects.create(
-        contact_id=contact_id, kind=kind, summary=summary[:300], actor_id=actor_id, data=data or {}
-    )
+    event = TimelineEvent(contact_id=contact_id, kind=kind, summary=summary[:300], actor_id=actor_id, data=data or {})
+    insert(event)  # plain SQL: every new customer's first message writes one
+    return event
 
 
 # --- create / update
