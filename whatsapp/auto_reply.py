@@ -46,6 +46,15 @@ class RuleBook:
     def __init__(self):
         self.rules = list(AutoReplyRule.objects.filter(active=True))
         self._hours: list[BusinessHours | None] = []
+        self._read_only: list[str | None] = []
+
+    def read_only_reason(self) -> str | None:
+        """Whether billing lets the shop send, asked once for the batch (see outbound.read_only_reason)."""
+        from .outbound import read_only_reason
+
+        if not self._read_only:
+            self._read_only.append(read_only_reason())
+        return self._read_only[0]
 
     def hours(self) -> BusinessHours | None:
         if not self._hours:
@@ -108,13 +117,14 @@ def answer(
         )
 
     now = timezone.now()
+    book = book or RuleBook()
     rule = choose_rule(message.text, first_message=first, at=now, book=book)
     if rule is None or not _claim_cooldown(rule, contact, now):
         return None
     try:
         return send_text(
             conversation, rule.reply_text, automated=True, buttons=rule.reply_buttons or None,
-            list_menu=rule.reply_list or None, dispatch=dispatch,
+            list_menu=rule.reply_list or None, dispatch=dispatch, read_only=book.read_only_reason,
         )  # fmt: skip
     except SendRefused:
         return None

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing import metering, wallet
+from config.sql import insert_once
 from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing, upsert_whatsapp_contact
 from whatsapp.broadcasts import consent
@@ -121,10 +122,12 @@ def process(rows: list[WebhookIntake], contacts: dict[tuple, Contact] | None = N
     """
     new_messages: list[Message] = []
     statuses: list[dict] = []
+    words: list[set[str]] = []  # the shop's stop words, read once for the batch if a customer wrote
     for intake in rows:
         for value, profiles, messages in _my_changes(intake):
             for message in messages:
-                created = _inbound(message, profiles, contacts or {})
+                words = words or [consent.stop_words()]
+                created = _inbound(message, profiles, contacts or {}, words[0])
                 if created is not None:
                     new_messages.append(created)
             statuses += value.get("statuses") or []
@@ -132,7 +135,7 @@ def process(rows: list[WebhookIntake], contacts: dict[tuple, Contact] | None = N
     return new_messages
 
 
-def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> Message | None:
+def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact], stop_words: set[str]) -> Message | None:
     wa_id, user_id, name = _identity(message, profiles)
     contact = contacts.get((wa_id, user_id)) or upsert_whatsapp_contact(
         wa_id=wa_id, business_user_id=user_id, name=name
@@ -153,7 +156,7 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> M
         media_id=body.get("id", "") if kind in {"image", "document", "video", "audio", "sticker"} else "",
         created_at=sent_at,
     )
-    if not _insert_once(stored, "wamid"):
+    if not insert_once(stored, "wamid"):
         return None  # a duplicate delivery: stored once already
     with connection.cursor() as cursor:
         # The contact's service window (the later of the stored and this message's time: deliveries come out of
@@ -167,7 +170,7 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> M
         )
     contact.last_inbound_at = max(contact.last_inbound_at or sent_at, sent_at)
     conversation.contact = contact  # as it now is, for the auto-reply
-    consent.after_customer_message(contact, stored, getattr(connection.tenant, "locale", None) or "id")
+    consent.after_customer_message(contact, stored, getattr(connection.tenant, "locale", None) or "id", stop_words)
     transaction.on_commit(
         lambda: live.publish("message.created", {"conversation_id": conversation.pk, "message_id": stored.pk})
     )
@@ -176,32 +179,15 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact]) -> M
 
 def _conversation(contact: Contact) -> Conversation:
     """The contact's one conversation, made on their first message."""
-    conversation = Conversation.objects.filter(contact=contact).first()
+    found = Conversation.objects.raw(  # plain SQL: every customer message comes here
+        f"SELECT * FROM {Conversation._meta.db_table} WHERE contact_id = %s", [contact.pk]
+    )
+    conversation = next(iter(found), None)
     if conversation is None:
         conversation = Conversation(contact=contact)
-        if not _insert_once(conversation, "contact_id"):
+        if not insert_once(conversation, "contact_id"):
             conversation = Conversation.objects.get(contact=contact)  # made by another worker a moment ago
     return conversation
-
-
-def _insert_once(instance, conflict_column: str) -> bool:
-    """Inserts a model instance unless its unique `conflict_column` is taken; sets its id and says whether it
-    was new. One statement, where create() inside a savepoint takes three."""
-    meta = instance._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({conflict_column}) DO NOTHING RETURNING {meta.pk.column}",
-            [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    instance.pk = row[0]
-    instance._state.adding, instance._state.db = False, connection.alias
-    return True
 
 
 def apply_statuses(statuses: list[dict]) -> None:
@@ -331,5 +317,12 @@ def move_messages(statuses: list[dict]) -> None:
 
 
 def replay_status_events(message: Message) -> None:
-    """Statuses that arrived before we learnt the message's wamid, applied now."""
-    move_messages(list(StatusEvent.objects.filter(wamid=message.wamid).values_list("payload", flat=True)))
+    """Statuses that arrived before we learnt the message's wamid, applied now (after every send: one plain
+    statement, as a JSON array)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT json_agg(payload)::text FROM {StatusEvent._meta.db_table} WHERE wamid = %s", [message.wamid]
+        )
+        earlier = cursor.fetchone()[0]
+    if earlier:
+        move_messages(json.loads(earlier))

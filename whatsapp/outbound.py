@@ -3,6 +3,7 @@
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import filetype
@@ -15,6 +16,7 @@ from django.utils.translation import override
 from billing import access, metering, wallet
 from config import metrics
 from config.redis import redis_client
+from config.sql import insert
 from tenants.models import Shop
 from tenants.services.errors import ServiceError
 from whatsapp.channel.failures import record_failure
@@ -61,10 +63,12 @@ def send_text(
     buttons: list[str] | None = None,
     list_menu: dict | None = None,
     dispatch: bool = True,
+    read_only: Callable[[], str | None] | None = None,
 ) -> Message:
     """Queues a free-form message (plain, with reply buttons or a list menu); only inside the 24-hour window.
 
-    `dispatch=False` leaves the sending to the caller (processing delivers auto-replies at once).
+    `dispatch=False` leaves the sending to the caller (processing delivers auto-replies at once); `read_only`
+    answers `read_only_reason()` for it (processing asks once for a batch).
     """
     text = text.strip()
     if not text:
@@ -103,8 +107,9 @@ def send_text(
     else:
         body |= {"type": "text", "text": {"preview_url": False, "body": text}}
     return _queue(
-        conversation, body, text=text, kind=body["type"], author_id=author_id, automated=automated, dispatch=dispatch
-    )
+        conversation, body, text=text, kind=body["type"], author_id=author_id, automated=automated, dispatch=dispatch,
+        read_only=read_only,
+    )  # fmt: skip
 
 
 # What WhatsApp accepts, by the message type it becomes (sizes from Meta's media limits).
@@ -213,12 +218,17 @@ def _hold(message: Message) -> str:
     return f"msg:{message.pk}"
 
 
-def _queue(conversation, body, *, text, kind, author_id, automated, dispatch=True) -> Message:
-    blocked = access.read_only_reason(connection.tenant) if isinstance(connection.tenant, Shop) else None
+def read_only_reason() -> str | None:
+    """Why the current shop may not send now (billing), if it may not."""
+    return access.read_only_reason(connection.tenant) if isinstance(connection.tenant, Shop) else None
+
+
+def _queue(conversation, body, *, text, kind, author_id, automated, dispatch=True, read_only=None) -> Message:
+    blocked = (read_only or read_only_reason)()
     if blocked:
         raise SendRefused(blocked, code="read_only")
     now = timezone.now()
-    message = Message.objects.create(
+    message = Message(
         conversation=conversation,
         direction=Message.Direction.OUTBOUND,
         type=kind,
@@ -230,7 +240,12 @@ def _queue(conversation, body, *, text, kind, author_id, automated, dispatch=Tru
         idempotency_key=uuid.uuid4().hex,
         created_at=now,
     )
-    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, last_message_preview=text[:200])
+    insert(message)  # plain SQL, both: every auto-reply comes here
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Conversation._meta.db_table} SET last_message_at = %s, last_message_preview = %s WHERE id = %s",
+            [now, text[:200], conversation.pk],
+        )
     if dispatch:
         transaction.on_commit(lambda: _dispatch(message.pk))
     transaction.on_commit(
@@ -258,12 +273,19 @@ class RetryLater(Exception):
         self.countdown = countdown
 
 
-def deliver(message_id: int, attempt: int = 0) -> Message:
-    """Sends a pending message once. Raises RetryLater for transient failures; records permanent ones."""
-    message = Message.objects.select_related("conversation__contact").get(pk=message_id)
+def deliver(
+    message_id: int, attempt: int = 0, *, message: Message | None = None, account: WhatsAppAccount | None = None
+) -> Message:
+    """Sends a pending message once. Raises RetryLater for transient failures; records permanent ones.
+
+    Processing hands over the reply it has just made and the account it read once for its batch (`message`,
+    `account`); the state that matters is read again under the sending lock either way.
+    """
+    if message is None:
+        message = Message.objects.get(pk=message_id)
     if message.status != Message.Status.PENDING or message.wamid:
         return message  # already sent (a redelivered task) or already failed
-    account = shop_account()
+    account = account or shop_account()
     if account is None:
         return _fail(message, None, _("WhatsApp is not connected: connect it in Settings."))
     # One sender per message at a time: the sweeper and a retry may both hold its id.
@@ -277,7 +299,9 @@ def deliver(message_id: int, attempt: int = 0) -> Message:
 
 
 def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
-    message.refresh_from_db(fields=["status", "wamid"])
+    with connection.cursor() as cursor:  # the hot path of every reply: one plain statement
+        cursor.execute(f"SELECT status, wamid FROM {Message._meta.db_table} WHERE id = %s", [message.pk])
+        message.status, message.wamid = cursor.fetchone()
     if message.status != Message.Status.PENDING or message.wamid:
         return message
     rate_limit.acquire(account.phone_number_id, settings.WHATSAPP_DEFAULT_MPS)
@@ -298,7 +322,13 @@ def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
         return _fail(message, error.code, what.reason)
     metrics.sent("sent", "direct")
     changes = {"wamid": wamid, "status": Message.Status.ACCEPTED, "status_changed_at": timezone.now()}
-    updated = Message.objects.filter(pk=message.pk, status=Message.Status.PENDING).update(**changes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} SET wamid = %s, status = %s, status_changed_at = %s "
+            "WHERE id = %s AND status = %s",
+            [wamid, changes["status"], changes["status_changed_at"], message.pk, Message.Status.PENDING],
+        )
+        updated = cursor.rowcount
     if not updated:
         message.refresh_from_db()
     else:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.plans import check_limit_here
+from config.sql import insert, insert_once
 from crm.models import AttributeDefinition, Contact, ContactRfm, Label, TimelineEvent
 from crm.services import rollups
 from tenants.services.errors import ServiceError
@@ -95,9 +96,9 @@ def search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
 
 def record(contact: Contact | int, kind: str, summary: str, *, actor_id: int | None = None, data: dict | None = None):
     contact_id = contact if isinstance(contact, int) else contact.pk
-    return TimelineEvent.objects.create(
-        contact_id=contact_id, kind=kind, summary=summary[:300], actor_id=actor_id, data=data or {}
-    )
+    event = TimelineEvent(contact_id=contact_id, kind=kind, summary=summary[:300], actor_id=actor_id, data=data or {})
+    insert(event)  # plain SQL: every new customer's first message writes one
+    return event
 
 
 # --- create / update
@@ -328,22 +329,19 @@ def upsert_whatsapp_contact(*, wa_id: str | None, business_user_id: str | None, 
     Concurrent workers may race on the same new customer; the unique constraints decide and the
     loser reads the winner's row.
     """
-    lookups = [
-        {"wa_id": wa_id} if wa_id else None,
-        {"business_user_id": business_user_id} if business_user_id else None,
-    ]
-    lookups = [lookup for lookup in lookups if lookup]
-    if not lookups:
+    if not wa_id and not business_user_id:
         raise ValueError("a WhatsApp contact needs a wa_id or a business-scoped user id")
     phone_of_wa_id = e164_from_wa_id(wa_id) if wa_id else None
-    identities = Q()
-    for lookup in lookups:
-        identities |= Q(**lookup)
-    if phone_of_wa_id:
-        identities |= Q(phone=phone_of_wa_id)
+    # Every customer message comes here: plain SQL, one statement to find and one to create (no savepoint).
     for _attempt in range(3):
         # One query for every identity; a WhatsApp id match wins over a phone match.
-        found = list(Contact.objects.filter(identities)[:3])
+        found = list(
+            Contact.objects.raw(
+                f"SELECT * FROM {Contact._meta.db_table} WHERE wa_id = %s OR business_user_id = %s OR phone = %s "
+                "LIMIT 3",
+                [wa_id, business_user_id, phone_of_wa_id],
+            )
+        )
         contact = (
             next((c for c in found if wa_id and c.wa_id == wa_id), None)
             or next((c for c in found if business_user_id and c.business_user_id == business_user_id), None)
@@ -351,21 +349,18 @@ def upsert_whatsapp_contact(*, wa_id: str | None, business_user_id: str | None, 
         )
         if contact is not None:
             return _complete(contact, wa_id=wa_id, business_user_id=business_user_id, name=name)
-        try:
-            with transaction.atomic():
-                created = Contact.objects.create(
-                    wa_id=wa_id,
-                    business_user_id=business_user_id,
-                    phone=phone_of_wa_id,
-                    phone_digits=national_digits(phone_of_wa_id),
-                    name=name,
-                    source=Contact.Source.WHATSAPP,
-                )
-                rollups.contacts_created([created.created_at])
-                record(created, "created", _("First message on WhatsApp"))
-                return created
-        except IntegrityError:
-            continue
+        created = Contact(
+            wa_id=wa_id,
+            business_user_id=business_user_id,
+            phone=phone_of_wa_id,
+            phone_digits=national_digits(phone_of_wa_id),
+            name=name,
+            source=Contact.Source.WHATSAPP,
+        )
+        if insert_once(created):  # else another worker made them a moment ago: read theirs
+            rollups.contacts_created([created.created_at])
+            record(created, "created", _("First message on WhatsApp"))
+            return created
     raise RuntimeError("contact upsert kept colliding")
 
 

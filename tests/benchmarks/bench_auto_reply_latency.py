@@ -25,7 +25,8 @@ taken here, on one clock (time.perf_counter of this process):
 Missing replies are counted on the simulator's side (each customer's thread must hold a business message).
 `server_cpu_ms_per_message` is the CPU time of this run's own processes (web server, workers, simulator;
 not PostgreSQL or Redis) from the warm-up until every status webhook is processed, per customer message: a
-cost that other work on a shared machine does not skew, unlike the latencies.
+cost that other work on a shared machine does not skew, unlike the latencies; `cpu_ms_per_message_by_process`
+splits it by process. The servers run with DJANGO_DEBUG=false, as deployed.
 A breakdown from the database (wall clock: intake received_at / processed_at, reply created_at) says where
 the time goes.
 
@@ -297,7 +298,9 @@ def main() -> int:
     since = timezone.now()
     # Meta-like status timing: each reply comes back as sent/delivered/read webhooks, processed like any other.
     with simulator(sent_ms="50", delivered_ms="150", read_ms="1500") as sim:
-        graph = {"WHATSAPP_GRAPH_BASE_URL": f"http://127.0.0.1:{tap_port}"}
+        # Debug off, as deployed: Django's debug cursor keeps and logs every query, a cost production never pays.
+        graph = {"WHATSAPP_GRAPH_BASE_URL": f"http://127.0.0.1:{tap_port}", "DJANGO_DEBUG": "false"}
+        empty_queues()
         with web_server(**graph) as web, ExitStack() as stack:
             names = [f"bench-reply-{run_id}-{n}" for n in range(WORKERS)]
             # Customer-facing work has its own worker; statuses go to the others.
@@ -317,7 +320,8 @@ def main() -> int:
             outcome = asyncio.run(run(sim, number, tap, tap_port, customers, warmup))
             stats = sim_call(sim, "GET", "/_sim/stats")
             drained = wait_drained(shop, since)
-            server_cpu_s = descendants_cpu_s() - cpu_before
+            cpu_after = descendants_cpu_s()
+            cpu_by_role = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
 
     latencies = [tap.replies[w][0] - outcome["started"][w][0] for w in customers if w in tap.replies]
     replied_in_sim = sum(1 for w in customers if any(m["direction"] == "in" for m in outcome["threads"].get(w, [])))
@@ -346,7 +350,10 @@ def main() -> int:
         "sim_webhooks_failed": stats.get("webhooks_failed"),
         "sim_webhook_retries": stats.get("webhook_retries"),
         "intake_rows": drained,
-        "server_cpu_ms_per_message": round(server_cpu_s * 1000 / (count + len(warmup)), 1),
+        "server_cpu_ms_per_message": round(sum(cpu_by_role.values()) * 1000 / (count + len(warmup)), 1),
+        "cpu_ms_per_message_by_process": {
+            role: round(seconds * 1000 / (count + len(warmup)), 1) for role, seconds in sorted(cpu_by_role.items())
+        },
         "celery_workers": WORKERS,
         "interactive_pool": f"{INTERACTIVE_POOL} x{INTERACTIVE_CONCURRENCY}",
         **legs,
@@ -357,24 +364,51 @@ def main() -> int:
     return 0
 
 
-def descendants_cpu_s() -> float:
-    """CPU seconds used so far by the processes this one started and theirs (gunicorn's and Celery's children)."""
-    parents, cpu = {}, {}
+ROLES = (("gunicorn", "web"), ("-Q interactive", "interactive_worker"), ("-Q default", "status_worker"),
+         ("whatsapp.simulator", "simulator"))  # fmt: skip
+
+
+def descendants_cpu_s() -> dict[str, float]:
+    """CPU seconds used so far by the processes this one started and theirs (gunicorn's and Celery's children,
+    those already ended and reaped included), by role: the command line of the child of this process that
+    leads the subtree."""
+    parents, cpu, commands = {}, {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # ended meanwhile
         fields = stat[stat.rindex(")") + 2 :].split()
-        parents[int(entry)] = int(fields[1])
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-    ours, frontier = set(), {os.getpid()}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - ours
-        ours |= frontier
-    return sum(cpu[pid] for pid in ours)
+        pid = int(entry)
+        parents[pid], commands[pid] = int(fields[1]), command
+        # utime + stime, and cutime + cstime: the children it has reaped (a recycled gunicorn worker)
+        cpu[pid] = sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    by_role: dict[str, float] = {}
+    for leader, parent in parents.items():
+        if parent != os.getpid():
+            continue
+        role = next((name for marker, name in ROLES if marker in commands[leader]), "other")
+        subtree, frontier = {leader}, {leader}
+        while frontier:
+            frontier = {pid for pid, parent in parents.items() if parent in frontier} - subtree
+            subtree |= frontier
+        by_role[role] = by_role.get(role, 0.0) + sum(cpu[pid] for pid in subtree)
+    return by_role
+
+
+def empty_queues() -> None:
+    """Tasks an interrupted run left in the broker (its replies' retries, restored at shutdown) would otherwise
+    run in this one, for another shop, and count in its CPU."""
+    from config.celery import app
+    from config.redis import redis_client
+
+    with app.connection_for_write() as broker:
+        for queue in ("interactive", "default"):
+            broker.default_channel.queue_purge(queue)
+    redis_client().delete("unacked", "unacked_index")
 
 
 def wait_ready(names: list[str], timeout: float = 90) -> None:

@@ -51,9 +51,10 @@ def confirmation_text(language: str) -> str:
         return _("You will no longer receive promotions from us.")
 
 
-def after_customer_message(contact, message, language: str) -> bool:
-    """Called in the processing transaction for every new inbound message; True when it opted the customer out."""
-    if message.type in ANSWERABLE and normalise(message.text) in stop_words():
+def after_customer_message(contact, message, language: str, words: set[str] | None = None) -> bool:
+    """Called in the processing transaction for every new inbound message; True when it opted the customer out.
+    `words`: the stop words, when the caller read them once for a batch."""
+    if message.type in ANSWERABLE and normalise(message.text) in (stop_words() if words is None else words):
         if not contact.marketing_opt_out:
             opt_out_of_marketing(contact, "Customer wrote " + message.text.strip()[:40])
             tracking.on_opt_out(contact.pk, message.created_at, message.context_wamid)

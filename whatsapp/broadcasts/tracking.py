@@ -12,7 +12,7 @@ from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing
 from whatsapp.errors import meaning
 
-from .models import Recipient, lock_recipients
+from .models import Broadcast, Recipient, lock_recipients
 
 RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 HELD_BACK, OPTED_OUT, UNDELIVERABLE = 131049, 131050, 131026
@@ -132,9 +132,24 @@ def _latest_recipient(contact_id: int, at, context_wamid: str = "") -> Recipient
 
 def on_reply(contact_id: int, at, context_wamid: str = "") -> None:
     """A customer wrote: their latest broadcast (within its attribution window) counts a reply."""
-    recipient = _latest_recipient(contact_id, at, context_wamid)
-    if recipient and recipient.replied_at is None:
-        Recipient.objects.filter(pk=recipient.pk, replied_at__isnull=True).update(replied_at=at)
+    if context_wamid:
+        recipient = _latest_recipient(contact_id, at, context_wamid)
+        if recipient and recipient.replied_at is None:
+            Recipient.objects.filter(pk=recipient.pk, replied_at__isnull=True).update(replied_at=at)
+        return
+    # Every customer message comes here: `_latest_recipient` and the update as one plain statement.
+    recipients, broadcasts = Recipient._meta.db_table, Broadcast._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {recipients} AS recipient SET replied_at = %(at)s FROM ("
+            f"SELECT latest.id, latest.sent_at, broadcast.attribution_days FROM {recipients} AS latest "
+            f"JOIN {broadcasts} AS broadcast ON broadcast.id = latest.broadcast_id "
+            "WHERE latest.contact_id = %(contact)s AND latest.sent_at <= %(at)s AND latest.sent_at >= %(since)s "
+            "ORDER BY latest.sent_at DESC LIMIT 1) AS latest "
+            "WHERE recipient.id = latest.id AND recipient.replied_at IS NULL "
+            "AND %(at)s - latest.sent_at <= make_interval(days => latest.attribution_days)",
+            {"at": at, "contact": contact_id, "since": at - timedelta(days=31)},
+        )
 
 
 def on_opt_out(contact_id: int, at, context_wamid: str = "") -> None:
