@@ -2,8 +2,8 @@
 
 Run by `make bench NAME=tenants_scale` (devserver sets DATABASE_URL, REDIS_URL, PYTHONPATH and
 DJANGO_SETTINGS_MODULE), or directly with those set. The two sizes live in two databases of that
-server, `<database>_tscale_small` and `<database>_tscale_large`, each set up and measured by this
-script run as a child process on it (`--case small|large`), so both sides are measured in one run.
+server, `<database>_tscale_small` and `<database>_tscale_large`, each set up by this script run as a
+child process on it (`--case small|large`); the inbox of both is then measured in one run, side by side.
 
 Shops (`tscale-0001`, ...) are real: each has its own schema with every table, made by cloning a
 migrated pool schema (tests/benchmarks/bulk_shops.py) and signed up through `sign_up()`, then given
@@ -15,15 +15,18 @@ Measured:
   benchmark measures it (`sign_up()`, the handoff to the shop's host, the session API answering),
   the pool refilled by cloning between signups, outside the timed section; then one no-op
   `migrate_schemas` over every schema through the configured executor.
-- both cases: GET /api/inbox/conversations/ through gunicorn with infra/gunicorn.conf.py, each
-  shop's owner logged in (the signup handoff), BENCH_INBOX_REQUESTS (2000) requests, one at a time,
-  each to a shop drawn in turn from a shuffled rotation over EVERY shop of the case: with 1,000 shops
-  each server connection keeps meeting schemas whose catalog it has not read yet, which is the cost
-  schema-per-tenant pays and what latency_ratio shows. BENCH_WARMUP (40) untimed requests first.
+- both cases: GET /api/inbox/conversations/ through gunicorn with infra/gunicorn.conf.py (one server
+  per database, both up at once), each shop's owner logged in (the signup handoff). BENCH_INBOX_REQUESTS
+  (2000) requests per size, one at a time, alternating small, large, small, ... so that whatever else
+  runs on the machine weighs on both alike; each goes to the next shop of shuffled passes over EVERY
+  shop of its size: with 1,000 shops each server connection keeps meeting schemas whose catalog it
+  has not read yet, the cost schema-per-tenant pays, which latency_ratio shows. BENCH_WARMUP (40)
+  untimed requests per size first.
 
 Progress goes to stderr; the last stdout line is the JSON result.
 """
 
+import contextlib
 import functools
 import http.client
 import json
@@ -102,8 +105,13 @@ def main() -> int:
     cases = {}
     for case in ("small", "large"):
         ensure_database(base, f"{name}_tscale_{case}")
-        cases[case] = run_case(case, database_url(base, f"{name}_tscale_{case}"))
+        url = database_url(base, f"{name}_tscale_{case}")
+        cases[case] = {**run_case(case, url), "database_url": url}
+    inbox = measure_inboxes(cases)
     small, large = cases["small"], cases["large"]
+    for case, figures in inbox.items():
+        cases[case].update({f"inbox_{key}_ms": value for key, value in figures.items()})
+        cases[case]["inbox_shops"] = len(cases[case]["sessions"])
     result = {
         "bench": "tenants_scale",
         "shops": large["shops"],
@@ -120,7 +128,9 @@ def main() -> int:
         "inbox_p50_ms_large": large["inbox_p50_ms"],
         "inbox_p99_ms_small": small["inbox_p99_ms"],
         "inbox_p99_ms_large": large["inbox_p99_ms"],
-        "inbox_requests": large["inbox_requests"],
+        "inbox_requests": INBOX_REQUESTS,
+        "inbox_measured_as": "GET /api/inbox/conversations/ via gunicorn (infra/gunicorn.conf.py), owner's session,"
+        " one request at a time alternating between the two sizes' servers, shops in shuffled passes",
         "inbox_shops_rotated_small": small["inbox_shops"],
         "inbox_shops_rotated_large": large["inbox_shops"],
         "conversations_per_shop": CONVERSATIONS,
@@ -328,36 +338,54 @@ def get_inbox(port: int, host: str, session: str) -> float:
     return elapsed
 
 
-def measure_inbox(shops: list) -> dict:
+def rotation(hosts: list[str], count: int, seed: int) -> list[str]:
+    """`count` hosts: shuffled passes over every host, so each shop is asked as often as any other."""
+    rng = random.Random(seed)
+    order: list[str] = []
+    while len(order) < count:
+        one_pass = hosts[:]
+        rng.shuffle(one_pass)
+        order += one_pass
+    return order[:count]
+
+
+def summary(durations: list[float]) -> dict:
+    return {
+        "p50": round(statistics.median(durations) * 1000, 1),
+        "p95": round(percentile(durations, 0.95) * 1000, 1),
+        "p99": round(percentile(durations, 0.99) * 1000, 1),
+    }
+
+
+def measure_inboxes(cases: dict[str, dict]) -> dict[str, dict]:
+    """Both sizes' servers up side by side, asked in alternation: a busy machine weighs on both alike."""
+    import django
+
+    django.setup()
     from tests.support.servers import web_server
 
-    cookies = log_in(shops)
-    hosts = list(cookies)
-    rng = random.Random(7)
-    order: list[str] = []
-    while len(order) < WARMUP + INBOX_REQUESTS:
-        rotation = hosts[:]
-        rng.shuffle(rotation)
-        order += rotation
-    with web_server() as base:
-        port = urlsplit(base).port
-        for host in order[:WARMUP]:
-            get_inbox(port, host, cookies[host])
+    with contextlib.ExitStack() as stack:
+        targets = {}
+        for case, outcome in cases.items():
+            base = stack.enter_context(web_server(DATABASE_URL=outcome["database_url"]))
+            sessions = outcome["sessions"]
+            hosts = sorted(sessions)
+            targets[case] = (urlsplit(base).port, sessions, rotation(hosts, WARMUP + INBOX_REQUESTS, seed=len(hosts)))
+        for n in range(WARMUP):
+            for port, sessions, order in targets.values():
+                get_inbox(port, order[n], sessions[order[n]])
+        durations: dict[str, list[float]] = {case: [] for case in targets}
         started = time.perf_counter()
-        durations = [get_inbox(port, host, cookies[host]) for host in order[WARMUP : WARMUP + INBOX_REQUESTS]]
-        elapsed = time.perf_counter() - started
-    p50, p95 = statistics.median(durations) * 1000, percentile(durations, 0.95) * 1000
-    log(
-        f"inbox over {len(hosts)} shops: {len(durations)} requests in {elapsed:.1f}s,"
-        f" p50 {p50:.1f} ms, p95 {p95:.1f} ms"
-    )
-    return {
-        "inbox_requests": len(durations),
-        "inbox_shops": len(hosts),
-        "inbox_p50_ms": round(statistics.median(durations) * 1000, 1),
-        "inbox_p95_ms": round(percentile(durations, 0.95) * 1000, 1),
-        "inbox_p99_ms": round(percentile(durations, 0.99) * 1000, 1),
-    }
+        for n in range(WARMUP, WARMUP + INBOX_REQUESTS):
+            for case, (port, sessions, order) in targets.items():
+                durations[case].append(get_inbox(port, order[n], sessions[order[n]]))
+            done = n - WARMUP + 1
+            if done % 500 == 0:
+                log(f"  inbox requests {done}/{INBOX_REQUESTS} per size ({time.perf_counter() - started:.0f}s)")
+    stats = {case: summary(values) for case, values in durations.items()}
+    for case, figures in stats.items():
+        log(f"inbox, {len(targets[case][1])} shops rotated: p50 {figures['p50']} ms, p95 {figures['p95']} ms")
+    return stats
 
 
 def schema_count() -> int:
@@ -391,7 +419,7 @@ def case_main(case: str) -> int:
 
     result["shops"] = Shop.objects.shops().count()
     result["schemas"] = schema_count()
-    result.update(measure_inbox(shops))
+    result["sessions"] = log_in(shops)
     print(json.dumps(result), flush=True)
     return 0
 
