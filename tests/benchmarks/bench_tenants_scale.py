@@ -22,6 +22,8 @@ Measured:
   shop of its size: with 1,000 shops each server connection keeps meeting schemas whose catalog it
   has not read yet, the cost schema-per-tenant pays, which latency_ratio shows. BENCH_WARMUP (40)
   untimed requests per size first.
+- that cost itself: the inbox list's query on one fresh connection in 200 shops' schemas, the first
+  time and again (`inbox_query_first_touch_ms_p50`, `inbox_query_warm_ms_p50`).
 
 Progress goes to stderr; the last stdout line is the JSON result.
 """
@@ -135,6 +137,8 @@ def main() -> int:
         "inbox_shops_rotated_large": large["inbox_shops"],
         "conversations_per_shop": CONVERSATIONS,
         "schemas_large": large["schemas"],
+        "inbox_query_first_touch_ms_p50": large["inbox_query_first_touch_ms_p50"],
+        "inbox_query_warm_ms_p50": large["inbox_query_warm_ms_p50"],
         "noop_migrate_executor": large["noop_migrate_executor"],
         "shops_reused": {"small": small["shops_reused"], "large": large["shops_reused"]},
         "shops_created": {"small": small["shops_created"], "large": large["shops_created"]},
@@ -367,7 +371,7 @@ def measure_inboxes(cases: dict[str, dict]) -> dict[str, dict]:
     with contextlib.ExitStack() as stack:
         targets = {}
         for case, outcome in cases.items():
-            base = stack.enter_context(web_server(DATABASE_URL=outcome["database_url"]))
+            base = stack.enter_context(web_server(f"web-tscale-{case}", DATABASE_URL=outcome["database_url"]))
             sessions = outcome["sessions"]
             hosts = sorted(sessions)
             targets[case] = (urlsplit(base).port, sessions, rotation(hosts, WARMUP + INBOX_REQUESTS, seed=len(hosts)))
@@ -386,6 +390,35 @@ def measure_inboxes(cases: dict[str, dict]) -> dict[str, dict]:
     for case, figures in stats.items():
         log(f"inbox, {len(targets[case][1])} shops rotated: p50 {figures['p50']} ms, p95 {figures['p95']} ms")
     return stats
+
+
+def catalog_first_touch(shops: list, count: int = 200) -> dict:
+    """The inbox list's query on one fresh connection: the first time in each shop's schema, then again.
+
+    The difference is what a server connection pays to read a schema's catalog (the tables and every
+    index the planner considers) the first time it meets that shop; with 1,000 shops it meets many.
+    """
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from whatsapp.models import Conversation
+
+    def inbox_query(schema: str) -> float:
+        started = time.perf_counter()
+        with schema_context(schema):
+            queryset = Conversation.objects.select_related("contact").filter(last_message_at__isnull=False)
+            list(queryset.filter(status="open").order_by("-last_message_at", "-id")[:50])
+        return time.perf_counter() - started
+
+    connection.close()
+    schemas = [shop.schema_name for shop in shops[:count]]
+    first = [inbox_query(schema) for schema in schemas]
+    again = [inbox_query(schema) for schema in schemas]
+    connection.set_schema_to_public()
+    return {
+        "inbox_query_first_touch_ms_p50": round(statistics.median(first) * 1000, 1),
+        "inbox_query_warm_ms_p50": round(statistics.median(again) * 1000, 1),
+    }
 
 
 def schema_count() -> int:
@@ -415,6 +448,9 @@ def case_main(case: str) -> int:
         log(f"no-op migrate_schemas over {schema_count()} shop schemas: {noop_s:.2f}s")
         result["noop_migrate_s"] = round(noop_s, 3)
         result["noop_migrate_executor"] = getattr(settings, "GET_EXECUTOR_FUNCTION", "django-tenants default")
+        result.update(catalog_first_touch(shops))
+        first, warm = result["inbox_query_first_touch_ms_p50"], result["inbox_query_warm_ms_p50"]
+        log(f"inbox query, one connection: {first} ms the first time in a shop's schema, {warm} ms again (p50)")
     from tenants.models import Shop
 
     result["shops"] = Shop.objects.shops().count()
