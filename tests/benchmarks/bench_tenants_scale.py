@@ -122,6 +122,7 @@ def main() -> int:
         "inbox_p95_ms_large": large["inbox_p95_ms"],
         "latency_ratio": round(large["inbox_p95_ms"] / small["inbox_p95_ms"], 3),
         "latency_target": 1.10,
+        "latency_ratio_p50": round(large["inbox_p50_ms"] / small["inbox_p50_ms"], 3),
         "signup_p50_s": large["signup_p50_s"],
         "signup_p95_s": large["signup_p95_s"],
         "signups": large["signups"],
