@@ -74,8 +74,8 @@ def running(name: str, command: list[str], env: dict[str, str]) -> Iterator[subp
 
 
 @contextlib.contextmanager
-def web_server(**extra_env: str) -> Iterator[str]:
-    """Gunicorn with the production config file; yields the portal's base URL."""
+def web_server(name: str = "web", **extra_env: str) -> Iterator[str]:
+    """Gunicorn with the production config file; yields the portal's base URL (its log: test-artifacts/<name>.log)."""
     port = free_port()
     env = process_env(PLATFORM_DOMAIN=f"localhost:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="8", **extra_env)
     command = [
@@ -87,7 +87,7 @@ def web_server(**extra_env: str) -> Iterator[str]:
         "-b",
         f"127.0.0.1:{port}",
     ]
-    with running("web", command, env) as process:
+    with running(name, command, env) as process:
         wait_until_up(f"http://localhost:{port}/healthz", process)
         yield f"http://localhost:{port}"
 
