@@ -1,0 +1,141 @@
+"""Fault stacks: the real processes (simulator, gunicorn, Celery workers and beat) on a Redis of the test's own,
+so a test can stop and start it without touching the rest of the suite, and shops whose numbers only these
+processes serve."""
+
+import contextlib
+import itertools
+from collections.abc import Iterator
+
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from crm.models import Contact
+from tenants import provisioning
+from tests.support.servers import celery_beat, celery_worker, sim_call, simulator, web_server
+from tests.whatsapp import webhooks
+from whatsapp.channel.models import WebhookIntake
+from whatsapp.channel.services import connect
+from whatsapp.models import AutoReplyRule, Conversation, Message, StatusEvent
+
+from .meta import Delivery, Meta
+
+_shops = itertools.count(1)
+GREETING = "Halo kak, terima kasih sudah menghubungi kami!"
+
+
+class FaultShop:
+    """A committed shop with a connected number, `customers` who will write, and `outbound` messages already
+    accepted by WhatsApp whose status webhooks will come in."""
+
+    def __init__(self, label: str, *, customers: int, outbound: int, greeting: bool = False):
+        from tests.conftest import ShopWorld
+
+        serial = next(_shops)
+        provisioning.refill_pool(2)
+        self.world = ShopWorld(f"{label}-{serial}")
+        self.schema = self.world.shop.schema_name
+        self.number, self.secret, self.token = f"1066{serial:011d}", f"secret-{label}-{serial}", f"token-{serial}"
+        self.waba = f"WABA-{self.number}"
+        self.display = f"62811{self.number[-7:]}"
+        self.customers = [f"62812{serial:03d}{n:05d}" for n in range(customers)]
+        with schema_context(self.schema):
+            connect(self.world.shop, self.world.owner.pk, phone_number_id=self.number, waba_id=self.waba,
+                    display_phone_number=self.display, access_token=self.token, app_secret=self.secret)  # fmt: skip
+            if greeting:
+                AutoReplyRule.objects.create(name="Salam", kind="greeting", reply_text=GREETING, priority=1)
+            regular = Contact.objects.create(wa_id=f"62813{serial:03d}00001", phone=f"+62813{serial:03d}00001",
+                                             name="Pelanggan Lama", last_inbound_at=timezone.now())  # fmt: skip
+            conversation = Conversation.objects.create(contact=regular)
+            self.outbound = [f"wamid.FAULTOUT.{serial}.{n}" for n in range(outbound)]
+            Message.objects.bulk_create(
+                Message(conversation=conversation, direction=Message.Direction.OUTBOUND, wamid=wamid, type="text",
+                        text="Pesanan kakak sudah dikirim", status=Message.Status.ACCEPTED, payload={})
+                for wamid in self.outbound
+            )  # fmt: skip
+        self.recipient = regular.wa_id
+        self.sent_messages: list[str] = []  # wamids of the customers' messages Meta delivered
+
+    def customer_message(self, index: int) -> Delivery:
+        wa_id = self.customers[index % len(self.customers)]
+        wamid = webhooks.wamid()
+        self.sent_messages.append(wamid)
+        payload = webhooks.inbound_text(self.number, wa_id, f"Kak, pesanan no {index} sudah dikirim?",
+                                        name=f"Pelanggan {wa_id[-3:]}", message_id=wamid)  # fmt: skip
+        return Delivery.of(payload, self.secret)
+
+    def status(self, wamid: str, name: str) -> Delivery:
+        return Delivery.of(webhooks.status(self.number, wamid, name, self.recipient), self.secret)
+
+    def mixed_deliveries(self, count: int) -> list[Delivery]:
+        """`count` webhooks as a busy number receives them: a customer's message, then a status of one of our
+        messages (sent, delivered, read of each in turn), and so on."""
+        statuses = ((wamid, name) for name in ("sent", "delivered", "read") for wamid in self.outbound)
+        deliveries = []
+        for index in range(count):
+            if index % 2 == 0:
+                deliveries.append(self.customer_message(index // 2))
+            else:
+                deliveries.append(self.status(*next(statuses)))
+        return deliveries
+
+    def register(self, sim: str, web: str) -> None:
+        sim_call(sim, "POST", "/_sim/numbers", {
+            "phone_number_id": self.number, "waba_id": self.waba, "display_phone_number": self.display,
+            "verified_name": f"Butik {self.number[-4:]}", "access_token": self.token, "app_secret": self.secret,
+            "callback_url": f"{web}/webhooks/whatsapp/", "throughput_mps": 80,
+        })  # fmt: skip
+
+    # what the shop has now -----------------------------------------------------------------------------------
+    def unprocessed_intake(self) -> int:
+        return WebhookIntake.objects.filter(shop=self.world.shop).exclude(status=WebhookIntake.Status.PROCESSED).count()
+
+    def intake_rows(self) -> int:
+        return WebhookIntake.objects.filter(shop=self.world.shop).count()
+
+    def stored_customer_messages(self) -> list[str]:
+        with schema_context(self.schema):
+            return list(Message.objects.filter(direction=Message.Direction.INBOUND).values_list("wamid", flat=True))
+
+    def outbound_statuses(self) -> dict[str, int]:
+        with schema_context(self.schema):
+            statuses = Message.objects.filter(wamid__in=self.outbound).values_list("status", flat=True)
+            return {status: list(statuses).count(status) for status in set(statuses)}
+
+    def status_events(self) -> int:
+        with schema_context(self.schema):
+            return StatusEvent.objects.filter(wamid__in=self.outbound).count()
+
+    def greetings_by_customer(self) -> dict[str, int]:
+        with schema_context(self.schema):
+            found = Message.objects.filter(automated=True).values_list("conversation__contact__wa_id", flat=True)
+            return {wa_id: list(found).count(wa_id) for wa_id in set(found)}
+
+
+class FaultChannel:
+    def __init__(self, sim: str, web: str, workers: dict, beat):
+        self.sim, self.web, self.workers, self.beat = sim, web, workers, beat
+        self.meta = Meta(web)
+
+    def processes_alive(self) -> bool:
+        return all(process.poll() is None for process in [*self.workers.values(), self.beat])
+
+    def stats(self) -> dict:
+        return sim_call(self.sim, "GET", "/_sim/stats")
+
+
+@contextlib.contextmanager
+def fault_channel(shops: list[FaultShop], env: dict[str, str], **faults) -> Iterator[FaultChannel]:
+    """Simulator, gunicorn, one Celery worker per queue kind (as production runs them) and beat, all on `env`'s
+    Redis (and database, when given); the shops' numbers registered with the simulator."""
+    with simulator(sent_ms="50", delivered_ms="150", read_ms="400") as sim:
+        env = {"WHATSAPP_GRAPH_BASE_URL": sim, **env}
+        sim_call(sim, "POST", "/_sim/faults", {"enforce_window": False, **faults})
+        with (
+            web_server(**env) as web,
+            celery_worker(name="faults-interactive", queues="interactive", concurrency=4, **env) as interactive,
+            celery_worker(name="faults-default", queues="default", concurrency=4, **env) as default,
+            celery_beat(**env) as beat,
+        ):
+            for shop in shops:
+                shop.register(sim, web)
+            yield FaultChannel(sim, web, {"interactive": interactive, "default": default}, beat)
