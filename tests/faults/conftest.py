@@ -6,11 +6,13 @@ import contextlib
 import itertools
 from collections.abc import Iterator
 
+import httpx
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crm.models import Contact
 from tenants import provisioning
+from tests.factories import PASSWORD
 from tests.support.servers import celery_beat, celery_worker, sim_call, simulator, web_server
 from tests.whatsapp import webhooks
 from whatsapp.channel.models import WebhookIntake
@@ -122,20 +124,35 @@ class FaultChannel:
     def stats(self) -> dict:
         return sim_call(self.sim, "GET", "/_sim/stats")
 
+    def staff(self, shop: FaultShop) -> httpx.Client:
+        """The shop's agent, logged in on the real server (session cookie and CSRF)."""
+        client = httpx.Client(base_url=self.web, headers={"Host": shop.world.host}, timeout=30)
+        client.get("/api/auth/csrf/")
+        response = client.post(
+            "/api/auth/login/", json={"email": shop.world.agent.email, "password": PASSWORD},
+            headers={"X-CSRFToken": client.cookies["csrftoken"]},
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+        client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+        return client
+
 
 @contextlib.contextmanager
-def fault_channel(shops: list[FaultShop], env: dict[str, str], **faults) -> Iterator[FaultChannel]:
+def fault_channel(
+    shops: list[FaultShop], env: dict[str, str], *, broadcasts: bool = False, **faults
+) -> Iterator[FaultChannel]:
     """Simulator, gunicorn, one Celery worker per queue kind (as production runs them) and beat, all on `env`'s
     Redis (and database, when given); the shops' numbers registered with the simulator."""
     with simulator(sent_ms="50", delivered_ms="150", read_ms="400") as sim:
         env = {"WHATSAPP_GRAPH_BASE_URL": sim, **env}
         sim_call(sim, "POST", "/_sim/faults", {"enforce_window": False, **faults})
-        with (
-            web_server(**env) as web,
-            celery_worker(name="faults-interactive", queues="interactive", concurrency=4, **env) as interactive,
-            celery_worker(name="faults-default", queues="default", concurrency=4, **env) as default,
-            celery_beat(**env) as beat,
-        ):
+        with contextlib.ExitStack() as stack:
+            web = stack.enter_context(web_server(**env))
+            workers = {
+                queue: stack.enter_context(celery_worker(name=f"faults-{queue}", queues=queue, concurrency=4, **env))
+                for queue in ["interactive", "default", *(["broadcasts"] if broadcasts else [])]
+            }
+            beat = stack.enter_context(celery_beat(**env))
             for shop in shops:
                 shop.register(sim, web)
-            yield FaultChannel(sim, web, {"interactive": interactive, "default": default}, beat)
+            yield FaultChannel(sim, web, workers, beat)
