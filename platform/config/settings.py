@@ -87,7 +87,7 @@ GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 
 MIDDLEWARE = [
     "config.observability.RequestIdMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "tenants.middleware.ShopLookupMiddleware",  # django-tenants' TenantMainMiddleware, probes outlast PostgreSQL
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
