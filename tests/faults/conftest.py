@@ -4,9 +4,12 @@ processes serve."""
 
 import contextlib
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 
 import httpx
+import psutil
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -121,6 +124,15 @@ class FaultChannel:
     def processes_alive(self) -> bool:
         return all(process.poll() is None for process in [*self.workers.values(), self.beat])
 
+    def web_workers(self) -> set[int]:
+        """The process ids of gunicorn's workers (a worker restarted by its master gets a new one)."""
+        port = self.web.rsplit(":", 1)[1]
+        for process in psutil.process_iter(["cmdline"]):
+            cmdline = process.info["cmdline"] or []
+            if "gunicorn" in cmdline and f"127.0.0.1:{port}" in cmdline:
+                return {child.pid for child in process.children()}
+        raise LookupError(f"no gunicorn on port {port}")
+
     def stats(self) -> dict:
         return sim_call(self.sim, "GET", "/_sim/stats")
 
@@ -156,3 +168,78 @@ def fault_channel(
             for shop in shops:
                 shop.register(sim, web)
             yield FaultChannel(sim, web, workers, beat)
+
+
+@contextlib.contextmanager
+def database_at(url: str) -> Iterator[None]:
+    """Points this process's default connection at another database for a while (the servers started meanwhile
+    follow it: they take the URL from this connection)."""
+    import environ
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    saved = {key: settings_dict[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT", "OPTIONS")}
+    target = environ.Env.db_url_config(url)
+    connections.close_all()
+    settings_dict.update({key: target[key] for key in saved})
+    ContentType.objects.clear_cache()  # ids differ from one database to another
+    try:
+        yield
+    finally:
+        connections.close_all()
+        settings_dict.update(saved)
+        ContentType.objects.clear_cache()
+
+
+class Poller:
+    """Asks `ask()` every `interval` seconds from a thread of its own and keeps (when, answer, seconds taken),
+    the answer being the HTTP status or the client error's name."""
+
+    def __init__(self, ask, interval: float):
+        self.ask, self.interval = ask, interval
+        self.answers: list[tuple[float, int | str, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "Poller":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                answer = self.ask().status_code
+            except httpx.HTTPError as error:
+                answer = type(error).__name__
+            self.answers.append((started, answer, time.monotonic() - started))
+            self._stop.wait(self.interval)
+
+    def between(self, start: float, end: float) -> list[int | str]:
+        return [answer for at, answer, _ in self.answers if start <= at < end]
+
+
+def on_own_connection(read):
+    """`read()` on a database connection of its own, in a thread: this test's connection sits in a transaction
+    that a database restart cuts, and a read after that needs a new one."""
+    from django.db import connections
+
+    result = []
+
+    def run():
+        try:
+            result.append(read())
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if not result:
+        raise RuntimeError("the read failed; see the traceback above")
+    return result[0]

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -210,3 +211,45 @@ def redis_server() -> Iterator[RedisServer]:
             yield server
         finally:
             server.stop()
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of a test's own (pgserver's binaries) that the test may stop and start again."""
+
+    def __init__(self, directory: Path):
+        import pgserver
+
+        self.server = pgserver.get_server(str(directory), cleanup_mode="delete")
+        self.socket_dir = self.server.get_postmaster_info().socket_dir
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@/{database}?host={quote(str(self.socket_dir))}"
+
+    def create_database(self, name: str) -> None:
+        self.server.psql(f'CREATE DATABASE "{name}";')
+
+    def stop(self) -> None:
+        """A fast shutdown, as a restart or a failover does: every session is cut."""
+        self._pg_ctl("-m", "fast", "stop")
+
+    def start(self) -> None:
+        self._pg_ctl("-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.server.log), "start")
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pgserver import pg_ctl
+
+        pg_ctl(["-w", *args], pgdata=self.server.pgdata, user=self.server.system_user, timeout=60)
+
+    def close(self) -> None:
+        self.server.cleanup()
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    directory = Path(tempfile.mkdtemp(prefix="pg-"))
+    server = PostgresServer(directory / "data")
+    try:
+        yield server
+    finally:
+        server.close()  # stops it and deletes its data
+        shutil.rmtree(directory, ignore_errors=True)
