@@ -1,8 +1,10 @@
 """Per-request shop rules that must hold before any view runs."""
 
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django_tenants.middleware.main import TenantMainMiddleware
 
 ALWAYS_OPEN_PREFIXES = ("/healthz", "/readyz", "/static/", "/webhooks/")
 # What a read-only shop (trial over, payment overdue) may still do: log in, pay, and take its data out.
@@ -10,6 +12,26 @@ READ_ONLY_OPEN_PREFIXES = ("/api/auth/", "/api/billing/", "/api/data/")
 # What a shop waiting for its deletion may still do: log in, take its data out, and cancel the deletion.
 DELETION_PENDING_OPEN_PREFIXES = ("/api/auth/", "/api/data/", "/api/shop/deletion/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ShopLookupMiddleware(TenantMainMiddleware):
+    """django-tenants' host → shop → search_path, except that the health probes answer while PostgreSQL is away.
+
+    The shop lookup reads the database before any view runs; without this, a database outage turned /healthz
+    into a 500 (Kubernetes' liveness probe would then restart every healthy web pod, which then could not even
+    answer Meta's webhooks with the 500 Meta retries) and /readyz into a 500 that does not say what is missing.
+    """
+
+    def process_request(self, request):
+        try:
+            return super().process_request(request)
+        except DatabaseError:
+            from config.health import healthz, readyz
+
+            probe = {"/healthz": healthz, "/readyz": readyz}.get(request.path_info)
+            if probe is None:
+                raise
+            return probe(request)
 
 
 class ShopAccessMiddleware:

@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "config.metrics.RequestLatencyMiddleware",
     "config.observability.RequestIdMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "tenants.middleware.ShopLookupMiddleware",  # django-tenants' TenantMainMiddleware, probes outlast PostgreSQL
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

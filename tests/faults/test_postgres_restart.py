@@ -1,0 +1,93 @@
+"""PostgreSQL restarted (a fast shutdown, as a restart or a failover does: every session cut) while webhooks and
+dashboard reads flow: during the outage requests fail at once with a 5xx, never hang, and /readyz says so; once
+it is back, the same gunicorn workers and Celery workers serve again, nobody restarting them, and the webhooks
+Meta retried are processed exactly once.
+
+The cluster is the test's own (with its own Redis), so stopping it leaves the rest of the suite alone."""
+
+import time
+from collections import Counter
+
+import httpx
+import pytest
+from django.core.management import call_command
+
+from tests.support.servers import eventually, postgres_server, redis_server
+
+from .conftest import FaultShop, Poller, database_at, fault_channel, on_own_connection
+
+pytestmark = [pytest.mark.fault, pytest.mark.worker, pytest.mark.django_db]
+
+RATE = 24  # webhooks a second (a multiple of 6: half messages, half three statuses of each of ours)
+BEFORE, OUTAGE, AFTER = 5, 10, 10  # seconds of sending around and during the outage
+TOTAL = RATE * (BEFORE + OUTAGE + AFTER)
+RECOVERY_SECONDS = 10  # from PostgreSQL answering again to every request served again
+TIMEOUT = 10  # what "never hangs" means: an answer within this, whatever it is
+
+
+@pytest.fixture(scope="module")
+def cluster(committed):
+    """A migrated platform on a cluster of the test's own, with a shop whose number receives webhooks."""
+    with postgres_server() as postgres:
+        postgres.create_database("test_faults")
+        with database_at(postgres.url("test_faults")):
+            call_command("bootstrap_platform", pool=1, verbosity=0)
+            yield postgres, FaultShop("pg", customers=50, outbound=TOTAL // 6)
+
+
+def test_postgres_restarted_under_load_the_app_recovers_by_itself(cluster):
+    postgres, shop = cluster
+    deliveries = shop.mixed_deliveries(TOTAL)
+
+    with redis_server() as redis, fault_channel([shop], {"REDIS_URL": redis.url}) as channel:
+        agent = channel.staff(shop)
+        agent.timeout = TIMEOUT
+        probe = httpx.Client(base_url=channel.web, headers={"Host": channel.meta.host}, timeout=TIMEOUT)
+        web_workers = channel.web_workers()
+
+        with (
+            Poller(lambda: agent.get("/api/inbox/conversations/"), interval=0.2) as reads,
+            Poller(lambda: probe.get("/readyz"), interval=0.5) as ready,
+        ):
+            sending = channel.meta.send_in_background(deliveries, RATE)
+            time.sleep(BEFORE)
+            stopped_at = time.monotonic()
+            postgres.stop()
+            time.sleep(OUTAGE)
+            postgres.start()
+            back_at = time.monotonic()
+            sending.join(timeout=AFTER + 60)
+            assert not sending.is_alive()
+            time.sleep(max(0.0, back_at + RECOVERY_SECONDS + 3 - time.monotonic()))
+
+        # Meta: answered at once throughout, a 500 while the database was away (Meta retries those), else 200.
+        answers = Counter(answer for delivery in deliveries for answer in delivery.answers)
+        assert set(answers) <= {200, 500}, answers
+        assert answers[500] > 0, "the outage was felt"
+        assert max(max(delivery.seconds) for delivery in deliveries) < TIMEOUT
+        # The dashboard: a server error during the outage, never a hang; served again once it is back.
+        during = set(reads.between(stopped_at + 1, back_at))
+        assert during and during <= {500, 503}, reads.answers
+        assert set(reads.between(back_at + RECOVERY_SECONDS, time.monotonic())) == {200}, reads.answers
+        # The readiness probe takes the web process out of the load balancer meanwhile.
+        assert set(ready.between(stopped_at + 1, back_at)) == {503}, ready.answers
+        assert set(ready.between(back_at + RECOVERY_SECONDS, time.monotonic())) == {200}, ready.answers
+
+        for _ in range(3):
+            if all(delivery.accepted for delivery in deliveries):
+                break
+            channel.meta.retry_unaccepted(deliveries)
+        assert all(delivery.accepted for delivery in deliveries)
+
+        def all_processed() -> bool:
+            return on_own_connection(shop.unprocessed_intake) == 0
+
+        assert eventually(all_processed, timeout=120, interval=2), on_own_connection(shop.unprocessed_intake)
+        assert channel.web_workers() == web_workers, "gunicorn's workers were not restarted"
+        assert channel.processes_alive(), "no Celery process was restarted"
+
+    stored = on_own_connection(shop.stored_customer_messages)
+    assert len(stored) == len(shop.sent_messages)
+    assert set(stored) == set(shop.sent_messages)
+    assert on_own_connection(shop.outbound_statuses) == {"read": len(shop.outbound)}
+    assert on_own_connection(shop.status_events) == TOTAL // 2
