@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 FRONTEND_STAMP := frontend/node_modules/.installed
 export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
 
-.PHONY: run test test-backend bench lint frontend install migrations-check clean
+.PHONY: run test test-backend bench load lint frontend install migrations-check clean
 
 run: install frontend  ## web, worker, beat and the demo shop, with embedded services unless configured
 	$(PY) -m devserver run
@@ -20,6 +20,9 @@ test-backend: install frontend
 
 bench: install frontend  ## `make bench NAME=provisioning`; all benchmarks without NAME
 	$(PY) -m devserver bench $(NAME)
+
+load: install frontend  ## `make load`: 100 shops for 5 minutes; LOAD_SHOPS=5 LOAD_SECONDS=60 for a shorter one
+	$(PY) -m devserver load
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import processes
 from .services import embedded_services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,23 +74,10 @@ def run(args: argparse.Namespace) -> int:
             manage(env, "seed_demo")
             manage(env, "connect_demo_whatsapp")
             commands = {
-                "web": [
-                    PYTHON, "-m", "gunicorn", "-c", str(ROOT / "infra" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
-                ],
-                # Customer-facing work (inbound messages, replies) has workers of its own: processes, since
-                # processing is CPU-bound Python between short database waits (one process is one GIL).
-                "worker-interactive": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool",
-                                       "prefork", "--concurrency", "4", "-Q", "interactive", "-n", "interactive@%h"],
-                "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool", "threads",
-                           "--concurrency", "8", "-Q", "default", "-n", "default@%h"],
-                # Broadcast senders: each task is an asyncio send loop, so one per process (one GIL each).
-                "worker-broadcasts": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool",
-                                      "prefork", "--concurrency", "2", "-Q", "broadcasts", "-n", "broadcasts@%h"],
-                "beat": [
-                    PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info",
-                    "-s", str(VAR / "run" / "celerybeat-schedule"),
-                ],
-            }  # fmt: skip
+                "web": processes.web_command(f"127.0.0.1:{port}"),
+                **processes.worker_commands(),
+                "beat": processes.beat_command(VAR / "run" / "celerybeat-schedule"),
+            }
             children = {
                 name: subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True) for name, cmd in commands.items()
             }
@@ -163,6 +151,14 @@ def bench(args: argparse.Namespace) -> int:
     return code
 
 
+def load(args: argparse.Namespace) -> int:
+    """The load test (tests/load): shops, servers and workers on their own database; its data stays for the next
+    run, which then signs up only the shops still missing."""
+    with embedded_services(VAR / "load", database="warung_load") as services:
+        harness = [PYTHON, "-m", "tests.load.harness"]
+        return subprocess.run(harness, env=child_env(services), cwd=ROOT, check=False).returncode
+
+
 def exec_(args: argparse.Namespace) -> int:
     with embedded_services(VAR / "run", database="warung") as services:
         return subprocess.run(args.rest, env=child_env(services), cwd=ROOT, check=False).returncode
@@ -182,6 +178,7 @@ def main() -> int:
     bench_parser = commands.add_parser("bench", help="benchmarks, one JSON line each")
     bench_parser.add_argument("name", nargs="?")
     bench_parser.set_defaults(func=bench)
+    commands.add_parser("load", help="the load test: LOAD_SHOPS shops for LOAD_SECONDS").set_defaults(func=load)
     exec_parser = commands.add_parser("exec", help="a command with the dev services' environment")
     exec_parser.add_argument("rest", nargs=argparse.REMAINDER)
     exec_parser.set_defaults(func=exec_)
