@@ -15,7 +15,7 @@ def grant_existing_tokens_full_access(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0001_initial"),
+        ("tenants", "0002_shop_deletion_audit"),
     ]
 
     operations = [
