@@ -91,7 +91,7 @@ def test_every_token_route_needs_a_named_permission():
 
 
 def test_tokens_made_before_scopes_keep_full_access(shop_a):
-    migration = importlib.import_module("tenants.migrations.0002_api_token_scopes")
+    migration = importlib.import_module("tenants.migrations.0003_api_token_scopes")
     old = ApiToken.objects.create(shop=shop_a.shop, name="Old", prefix="wrg_oldtoken", token_hash="0" * 64)
     migration.grant_existing_tokens_full_access(apps, None)
     old.refresh_from_db()
