@@ -40,7 +40,7 @@ EXCLUDED_SHOP_MODELS = {
 # Public tables that hold rows of a shop, and what the archive does with them. The test above fails
 # when a public model with a foreign key to the shop is in neither place.
 PUBLIC_SHOP_ROWS = {
-    "tenants.Shop": "shop.json: name, address, zone, language, currency, status, plan",
+    "tenants.Shop": "shop.json: name, subdomain, zone, language, currency, status, plan",
     "tenants.Domain": "shop.json: the host names (a restored shop gets its own)",
     "tenants.Membership": "public/memberships.json: each person's email and role",
     "whatsapp_channel.WhatsAppAccount": "public/whatsapp_accounts.json: number and status, no credentials",
