@@ -58,6 +58,7 @@ EXCLUDED_PUBLIC_ROWS = {
     "whatsapp_channel.DeliveryFailure": "the operator's copy of failures the shop's messages already record",
     "portability.ShopExport": "the export jobs themselves",
     "console.OperatorAction": "the operator's own log",
+    "tenants.AuditEvent": "the record of who did what stays with the shop it happened in; a restore must not forge it",
 }
 
 

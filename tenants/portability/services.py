@@ -31,7 +31,7 @@ from crm.models import Contact, Order
 from crm.services.imports import export_rows as contact_rows
 from whatsapp.channel.models import WhatsAppAccount
 
-from .. import provisioning
+from .. import audit, provisioning
 from ..models import Domain, Membership, Role, Shop, User
 from ..services.errors import PermissionDenied, ServiceError
 from ..services.signup import subdomain_problem
@@ -61,6 +61,7 @@ def start_export(shop: Shop, user: User) -> ShopExport:
         if running is not None:
             return running
         export = ShopExport.objects.create(shop=shop, requested_by=user)
+        audit.record("shop.exported", actor=user, shop=shop, target=f"export:{export.pk}")
         transaction.on_commit(lambda: _queue(export.pk))
     logger.info("shop export started", extra={"export": export.pk})
     return export
@@ -266,15 +267,17 @@ def open_export_file(export: ShopExport):
     return default_storage.open(export.file_name, "rb")
 
 
-def expire_exports() -> int:
+def expire_exports(shop: Shop | None = None) -> int:
     """Deletes the files of exports past their time; returns how many. An export that never finished (its
-    task lost with the broker) is marked failed, so that its owner can start another."""
+    task lost with the broker) is marked failed, so that its owner can start another. With `shop`, every
+    file of that shop goes now (the shop is being deleted)."""
     now = timezone.now()
     ShopExport.objects.filter(
         status__in=[ShopExport.Status.QUEUED, ShopExport.Status.RUNNING],
         created_at__lt=now - dt.timedelta(hours=UNFINISHED_GIVE_UP_HOURS),
     ).update(status=ShopExport.Status.FAILED, error="did not finish in time", finished_at=now)
-    expired = ShopExport.objects.filter(status=ShopExport.Status.READY, expires_at__lte=now)
+    ready = ShopExport.objects.filter(status=ShopExport.Status.READY)
+    expired = ready.filter(shop=shop) if shop is not None else ready.filter(expires_at__lte=now)
     count = 0
     for export in expired:
         default_storage.delete(export.file_name)

@@ -8,7 +8,8 @@ still received, so a cancelled deletion has lost nothing. Sends and changes are 
 When the period is over, the hourly sweep (tenants.tasks.delete_due_shops) drops the schema with every
 contact, message and order in it (DROP SCHEMA … CASCADE, django-tenants' own drop), deletes its domains
 (the subdomain answers "shop not found"), its WhatsApp number (webhooks for it are quarantined as unknown),
-its memberships, pending invitations and API tokens, and the raw webhooks still stored for it. The shop row
+its memberships, pending invitations and API tokens, the raw webhooks still stored for it and the files of
+its exports. The shop row
 stays, with status `deleted`, so that the public rows that refer to it stay too: the billing ledger,
 balance entries, invoices and the audit log.
 """
@@ -73,6 +74,7 @@ def delete_due_shops() -> list[str]:
 
 def delete_now(shop_id: int) -> str | None:
     """Drops one due shop in one transaction (a cancellation that won the lock keeps it); its schema name."""
+    from tenants.portability.services import expire_exports
     from whatsapp.channel import intake
     from whatsapp.channel.models import WebhookIntake, WhatsAppAccount
 
@@ -91,6 +93,7 @@ def delete_now(shop_id: int) -> str | None:
         Membership.objects.filter(shop=shop).delete()
         Invitation.objects.filter(shop=shop, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
         ApiToken.objects.filter(shop=shop, revoked_at__isnull=True).update(revoked_at=now)
+        expire_exports(shop)  # its exported files hold everything the schema held
         shop._drop_schema(force_drop=True)
         shop.status = Shop.Status.DELETED
         shop.deleted_at = now

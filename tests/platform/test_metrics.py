@@ -12,6 +12,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.redis import redis_client
+from tenants.scopes import ALL_SCOPES
 from tests.factories import PASSWORD, UserFactory
 from tests.support.channel import NUMBER, SECRET
 from tests.support.servers import METRICS_TOKEN, celery_worker, eventually, free_port
@@ -46,7 +47,9 @@ def test_anonymous_visitors_and_shop_people_are_refused(portal, shop_a):
     owner = portal.get("/metrics")
     assert owner.status_code == 403 and b"warung_" not in owner.content
 
-    created = shop_a.client(shop_a.owner).post("/api/tokens/", {"name": "metrics?"}, content_type="application/json")
+    created = shop_a.client(shop_a.owner).post(
+        "/api/tokens/", {"name": "metrics?", "scopes": list(ALL_SCOPES)}, content_type="application/json"
+    )
     token = created.json()["token"]
     with_shop_token = Client(HTTP_HOST=shop_a.host).get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert b"warung_" not in with_shop_token.content  # a shop's domain has no /metrics at all

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_context
 
 from tenants import audit, provisioning
 from tenants.models import AuditEvent
+from tenants.scopes import ALL_SCOPES
 from tests.conftest import ShopWorld
 from tests.factories import UserFactory
 from tests.whatsapp.broadcasts.factories import BroadcastFactory, ContactFactory
@@ -88,7 +89,7 @@ def test_team_changes_are_audited(world):
 
 def test_api_tokens_are_audited_without_their_secret(world):
     owner, log = world.client(world.owner), Log()
-    created = owner.post("/api/tokens/", {"name": "Spreadsheet"}, **JSON).json()
+    created = owner.post("/api/tokens/", {"name": "Spreadsheet", "scopes": ["contacts:read"]}, **JSON).json()
     event = log.one(world, "api_token.created", world.owner)
     assert created["token"] not in json.dumps(event.details) + event.target
     assert event.details["prefix"] == created["token"][:12]
@@ -141,7 +142,11 @@ def test_owners_and_admins_read_their_log_newest_first_page_by_page(world, shop_
 
 def test_agents_and_api_tokens_cannot_read_the_log(world):
     assert world.client(world.agent).get("/api/audit/").status_code == 403
-    secret = world.client(world.owner).post("/api/tokens/", {"name": "Reader"}, **JSON).json()["token"]
+    secret = (
+        world.client(world.owner)
+        .post("/api/tokens/", {"name": "Reader", "scopes": list(ALL_SCOPES)}, **JSON)
+        .json()["token"]
+    )
     token = Client(HTTP_HOST=world.host, HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert token.get("/api/audit/").status_code == 403
 

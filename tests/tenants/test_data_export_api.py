@@ -15,6 +15,7 @@ from django.utils import timezone
 from billing.models import BillingAccount
 from tenants.portability import services
 from tenants.portability.models import ShopExport
+from tenants.scopes import ALL_SCOPES
 from tests.factories import PASSWORD, create_shop
 from tests.support.servers import celery_worker, eventually
 
@@ -35,7 +36,11 @@ def test_only_the_owner_may_start_or_list_exports(shop_a):
         client = shop_a.client(who)
         assert client.post("/api/data/exports/").status_code == 403
         assert client.get("/api/data/exports/").status_code == 403
-    token = shop_a.client(shop_a.owner).post("/api/tokens/", {"name": "Integrasi"}, content_type=JSON).json()
+    token = (
+        shop_a.client(shop_a.owner)
+        .post("/api/tokens/", {"name": "Integrasi", "scopes": list(ALL_SCOPES)}, content_type=JSON)
+        .json()
+    )
     integration = Client(HTTP_HOST=shop_a.host, HTTP_AUTHORIZATION=f"Bearer {token['token']}")
     assert integration.post("/api/data/exports/").status_code == 403
     assert Client(HTTP_HOST=shop_a.host).post("/api/data/exports/").status_code in (401, 403)

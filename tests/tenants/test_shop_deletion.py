@@ -5,6 +5,7 @@ billing and audit rows stay."""
 from datetime import timedelta
 
 import pytest
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -14,6 +15,7 @@ from billing import wallet
 from billing.models import BalanceEntry
 from crm.models import Contact
 from tenants.models import ApiToken, AuditEvent, Domain, Membership, Shop
+from tenants.portability import services as portability
 from tenants.services import access, deletion, lifecycle
 from tenants.tasks import delete_due_shops
 from tests.factories import PASSWORD, UserFactory, create_shop
@@ -32,7 +34,7 @@ def doomed():
         Contact.objects.create(name="Sari", phone="+6281200009999", wa_id="6281200009999")
         connect(shop, owner.pk, phone_number_id=f"1099{shop.pk:011d}", waba_id="WABA-DEL",
                 display_phone_number="6281100000099", access_token="token-del", app_secret="secret-del")  # fmt: skip
-        access.create_api_token(shop, owner, "Integration")
+        access.create_api_token(shop, owner, "Integration", ["contacts:read"])
     wallet.credit_top_up(shop.pk, 100_000, f"test-top-up:{shop.pk}")
     client = Client(HTTP_HOST=shop.primary_host)
     assert client.post("/api/auth/login/", {"email": owner.email, "password": PASSWORD}, **JSON).status_code == 200
@@ -94,7 +96,9 @@ def test_the_sweep_keeps_a_shop_inside_its_grace_period(doomed):
 
 
 def test_after_the_grace_period_the_sweep_drops_the_schema_and_keeps_billing_and_audit(doomed):
-    shop, _owner, client = doomed
+    shop, owner, client = doomed
+    export = portability.run_export(portability.start_export(shop, owner).pk)
+    assert default_storage.exists(export.file_name)
     client.post("/api/shop/deletion/", {"password": PASSWORD}, **JSON)
     overdue(shop)
     ledger_before = BalanceEntry.objects.filter(account__shop=shop).count()
@@ -116,6 +120,7 @@ def test_after_the_grace_period_the_sweep_drops_the_schema_and_keeps_billing_and
     ]
     assert Client(HTTP_HOST=shop.primary_host).get("/api/auth/session/").status_code == 404
     assert shop not in Shop.objects.shops() and shop in Shop.objects.listed()
+    assert not default_storage.exists(export.file_name), "its exported data went with it"
     assert delete_due_shops() == []  # once
 
 
