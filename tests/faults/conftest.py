@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import httpx
@@ -36,7 +37,7 @@ class FaultShop:
         from tests.conftest import ShopWorld
 
         serial = next(_shops)
-        provisioning.refill_pool(2)
+        provisioning.refill_pool(1)  # the ready schema this shop's signup claims
         self.world = ShopWorld(f"{label}-{serial}")
         self.schema = self.world.shop.schema_name
         self.number, self.secret, self.token = f"1066{serial:011d}", f"secret-{label}-{serial}", f"token-{serial}"
@@ -103,8 +104,7 @@ class FaultShop:
 
     def outbound_statuses(self) -> dict[str, int]:
         with schema_context(self.schema):
-            statuses = Message.objects.filter(wamid__in=self.outbound).values_list("status", flat=True)
-            return {status: list(statuses).count(status) for status in set(statuses)}
+            return dict(Counter(Message.objects.filter(wamid__in=self.outbound).values_list("status", flat=True)))
 
     def status_events(self) -> int:
         with schema_context(self.schema):
@@ -112,8 +112,8 @@ class FaultShop:
 
     def greetings_by_customer(self) -> dict[str, int]:
         with schema_context(self.schema):
-            found = Message.objects.filter(automated=True).values_list("conversation__contact__wa_id", flat=True)
-            return {wa_id: list(found).count(wa_id) for wa_id in set(found)}
+            greeted = Message.objects.filter(automated=True).values_list("conversation__contact__wa_id", flat=True)
+            return dict(Counter(greeted))
 
 
 class FaultChannel:
@@ -156,7 +156,8 @@ def fault_channel(
     """Simulator, gunicorn, one Celery worker per queue kind (as production runs them) and beat, all on `env`'s
     Redis (and database, when given); the shops' numbers registered with the simulator."""
     with simulator(sent_ms="50", delivered_ms="150", read_ms="400") as sim:
-        env = {"WHATSAPP_GRAPH_BASE_URL": sim, **env}
+        # No pool refills from beat: building schemas would take the CPU the fault needs.
+        env = {"WHATSAPP_GRAPH_BASE_URL": sim, "SHOP_POOL_SIZE": "0", **env}
         sim_call(sim, "POST", "/_sim/faults", {"enforce_window": False, **faults})
         with contextlib.ExitStack() as stack:
             web = stack.enter_context(web_server(**env))

@@ -95,14 +95,10 @@ def web_server(name: str = "web", **extra_env: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def celery_worker(
-    name: str = "worker",
-    queues: str = "interactive,default",
-    concurrency: int = 4,
-    pool: str = "threads",
-    **extra_env: str,
+    name: str = "worker", queues: str = "interactive,default", concurrency: int = 4, **extra_env: str
 ) -> Iterator[subprocess.Popen]:
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool,
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads",
         "--concurrency", str(concurrency), "-l", "info", "--without-heartbeat", "--without-mingle",
         "--without-gossip", "-n", f"{name}@%h", "-Q", queues,
     ]  # fmt: skip

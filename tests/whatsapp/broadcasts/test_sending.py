@@ -5,6 +5,7 @@ import os
 import signal
 
 import httpx
+import pytest
 from django_tenants.utils import schema_context
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -58,6 +59,7 @@ def test_two_workers_on_one_number_stay_under_its_limit_and_close_to_it(sending_
     assert len({r.wamid for r in stack.recipients(broadcast)}) == 1200
 
 
+@pytest.mark.fault  # the fault suite's "worker SIGKILLed mid-broadcast" (see tests/faults/)
 def test_a_worker_killed_mid_broadcast_leaves_nobody_messaged_twice_and_nobody_out(sending_stack):
     stack = sending_stack
     number = stack.number(throughput_mps=1000)
