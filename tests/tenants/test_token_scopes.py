@@ -79,6 +79,9 @@ def test_every_token_route_needs_a_named_permission():
         "api/auth/session/", "api/team/members/<int:membership_id>/", "api/team/invitations/",
         "api/team/invitations/<int:invitation_id>/", "api/team/activity/", "api/tokens/", "api/tokens/scopes/",
         "api/tokens/<int:token_id>/",
+        # the shop's audit log, its deletion and its data exports: owners (and admins) in person only
+        "api/audit/", "api/shop/deletion/", "api/data/exports/", "api/data/exports/<int:export_id>/",
+        "api/data/exports/<int:export_id>/download/",
     }  # fmt: skip
     unmapped = {
         route
