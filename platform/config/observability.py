@@ -83,9 +83,13 @@ def _phone(match: re.Match) -> str:
     return match.group() if _DATE.match(match.group()) else "[phone]"
 
 
+# Paths whose last part is a one-time secret: the login handoff, invitations, password resets.
+_SECRET_PATHS = re.compile(r"(/(?:auth/handoff|invitations|password-reset)/)[^/\s'\"?]+")
+
+
 def redact(text: str) -> str:
-    """The text with phone numbers and credentials masked."""
-    return _PHONE.sub(_phone, _TOKEN.sub("[token]", text))
+    """The text with phone numbers and credentials (one-time links included) masked."""
+    return _PHONE.sub(_phone, _TOKEN.sub("[token]", _SECRET_PATHS.sub(r"\1[token]", text)))
 
 
 FILTERED = "[Filtered]"
