@@ -19,6 +19,8 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = 500
 accesslog = "-"
+# JSON lines with the request id and shop, without query strings, tokens or phone numbers (config/access_log.py).
+logger_class = "config.access_log.JsonAccessLogger"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 

@@ -18,6 +18,8 @@ from django.db import connection
 from django.dispatch import receiver
 from pythonjsonlogger.json import JsonFormatter
 
+from config.redaction import redact
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
@@ -67,25 +69,6 @@ class RedactingJsonFormatter(JsonFormatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
-
-
-# 8 to 15 digits, optionally led by + or 00 and grouped by single spaces, dashes or dots, not part of a longer
-# run of digits; a date (2026-12-02 …) is not a phone. Digits glued to letters are masked too (`wa6281…`).
-_PHONE = re.compile(r"(?<![\d+])(?:\+|00)?(?:\d[ .-]?){7,14}\d(?!\d)")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TOKEN = re.compile(
-    r"(?i)(?:\bBearer\s+[\w.~+/=-]+|\bwrg_\w+|\b(?:sk|rk|whsec|pk)_(?:test|live)?_?\w{6,}"
-    r"|(?<=access_token=)[^&\s]+|\bEAA[A-Za-z0-9]{20,})"
-)
-
-
-def _phone(match: re.Match) -> str:
-    return match.group() if _DATE.match(match.group()) else "[phone]"
-
-
-def redact(text: str) -> str:
-    """The text with phone numbers and credentials masked."""
-    return _PHONE.sub(_phone, _TOKEN.sub("[token]", text))
 
 
 FILTERED = "[Filtered]"

@@ -9,10 +9,15 @@ import re
 
 REDACTED = "[redacted]"
 
+# A phone number: 8 to 15 digits, optionally led by + (or %2B, URL-encoded) or 00 and grouped by single spaces,
+# dashes or dots, not part of a longer word or number (a hex request id, a wamid); a date is not a phone.
+_PHONE = re.compile(r"(?<![\w.+%])(?:\+|%2B|00)?(?:\d[ .-]?){7,14}\d(?![\w])")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 _PATTERNS = [
     # One-time secrets carried in paths: login handoffs, invitations, password-reset links.
-    (re.compile(r"(/auth/handoff/|/invitations/)[^/\s\"?]+"), rf"\1{REDACTED}"),
-    (re.compile(r"(/reset-password/)[^/\s\"?]+/[^/\s\"?]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(/(?:auth/handoff|invitations|password-reset)/)[^/\s'\"?]+"), r"\1[token]"),
+    (re.compile(r"(/reset-password/)[^/\s\"?]+/[^/\s\"?]+"), r"\1[token]"),
     # Query values that can be a phone number, an e-mail address or a secret (a contact search, a verify token).
     (
         re.compile(
@@ -20,18 +25,25 @@ _PATTERNS = [
         ),
         rf"\1{REDACTED}",
     ),
-    # API tokens and Authorization headers.
-    (re.compile(r"\bwrg_[A-Za-z0-9_\-]+"), f"wrg_{REDACTED}"),
-    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]+"), rf"\1{REDACTED}"),
-    # Phone numbers: 9 to 15 digits in a row, with or without a leading + (plain or URL-encoded).
-    (re.compile(r"(?<![\w.])(?:\+|%2B)?\d{9,15}(?![\w])"), "[phone]"),
+    # Credentials: our API tokens, Authorization headers, Stripe keys, Meta access tokens.
+    (
+        re.compile(
+            r"(?i)(?:\bBearer\s+[\w.~+/=-]+|\bwrg_[\w-]+|\b(?:sk|rk|whsec|pk)_(?:test|live)?_?\w{6,}|\bEAA[A-Za-z0-9]{20,})"
+        ),
+        "[token]",
+    ),
 ]
 
 
+def _phone(match: re.Match) -> str:
+    return match.group() if _DATE.match(match.group()) else "[phone]"
+
+
 def redact(text: str) -> str:
+    """The text with phone numbers and credentials (one-time links and secret query values included) masked."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return _PHONE.sub(_phone, text)
 
 
 # What every LogRecord has; anything else on a record is an `extra` that a formatter may print.

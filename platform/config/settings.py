@@ -343,7 +343,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context", "redact"]}
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # "django" is configured here so that its records reach only the handler above (Django's default
-    # console handler would print them a second time, unfiltered).
-    "loggers": {"django": {"handlers": [], "level": "INFO"}, "django.db.backends": {"level": "WARNING"}},
+    # Django's own plain-text console handler (DEBUG only) would print each line again, unredacted.
+    "loggers": {"django": {"handlers": [], "propagate": True}, "django.db.backends": {"level": "WARNING"}},
 }

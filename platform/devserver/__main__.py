@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
             children.update(started)
             print(
                 f"\nWarung CRM is running on http://localhost:{port}/ — Ctrl-C stops everything.\n"
-                f"WhatsApp simulator: http://127.0.0.1:{sim_port}/   Stripe stand-in: {env['STRIPE_API_BASE']}/\n",
+                f"WhatsApp simulator: http://127.0.0.1:{sim_port}/   Stripe stand-in: {env['STRIPE_API_BASE']}/\n"
+                f"Operators: http://localhost:{port}/console/health/ and /metrics (signed in to the console)\n",
                 flush=True,
             )
             return _supervise(children)

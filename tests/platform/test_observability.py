@@ -10,6 +10,7 @@ import json
 import logging
 from wsgiref.util import setup_testing_defaults
 
+import httpx
 import pytest
 import sentry_sdk
 from django.conf import settings
@@ -19,8 +20,10 @@ from django_tenants.utils import schema_context
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
-from config.observability import RedactingJsonFormatter, redact, sentry_options
+from config.observability import RedactingJsonFormatter, sentry_options
+from config.redaction import redact
 from config.wsgi import application as django_application
+from tests.support.servers import ARTIFACTS, eventually
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +194,24 @@ def test_a_logged_exception_is_redacted_too(log_lines):
 def test_dates_and_amounts_survive_redaction():
     assert redact("paid 150000 on 2026-12-02 21:38:40") == "paid 150000 on 2026-12-02 21:38:40"
     assert redact("to +62 812-3456-7890 and 0812 3456 7890") == "to [phone] and [phone]"
+
+
+@pytest.mark.worker
+def test_the_web_servers_access_log_is_json_with_the_request_id_and_shop_and_nothing_secret(whatsapp_stack):
+    stack = whatsapp_stack
+    shop = {"Host": stack.world.host}
+    httpx.get(f"{stack.web}/api/crm/contacts/", params={"search": PHONES[3]}, timeout=10,
+              headers=shop | {"X-Request-ID": "req-access-1"})  # fmt: skip
+    httpx.get(f"{stack.web}/auth/handoff/one-time-ticket-4242/", headers=shop | {"X-Request-ID": "req-access-2"})
+
+    def lines() -> list[dict]:
+        text = (ARTIFACTS / "web.log").read_text(errors="replace")
+        found = [json.loads(line) for line in text.splitlines() if '"gunicorn.access"' in line]
+        return found if {"req-access-1", "req-access-2"} <= {line["request_id"] for line in found} else []
+
+    found = eventually(lines, timeout=10)
+    assert found, "both requests are in the access log"
+    search = next(line for line in found if line["request_id"] == "req-access-1")
+    assert search["shop"] == stack.world.shop.schema_name and search["message"].startswith("GET /api/crm/contacts/")
+    text = (ARTIFACTS / "web.log").read_text(errors="replace")
+    assert PHONES[3] not in text and "one-time-ticket-4242" not in text
