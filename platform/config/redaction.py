@@ -1,7 +1,8 @@
 """Keeps secrets and customers' phone numbers out of every log line (web, access log, workers).
 
-Applied as a logging filter to the log handlers (Django's LOGGING, Celery's, gunicorn's access and error
-logs), so whatever a library or our own code writes passes through it before it is written.
+Django's LOGGING formats with `config.observability.RedactingJsonFormatter`; Celery's and gunicorn's own
+handlers get their formatters wrapped (`redact_handlers`), so whatever a library or our code writes is masked
+as it is written.
 """
 
 import logging
@@ -10,9 +11,11 @@ import re
 REDACTED = "[redacted]"
 
 # A phone number: 8 to 15 digits, optionally led by + (or %2B, URL-encoded) or 00 and grouped by single spaces,
-# dashes or dots, not part of a longer word or number (a hex request id, a wamid); a date is not a phone.
-_PHONE = re.compile(r"(?<![\w.+%])(?:\+|%2B|00)?(?:\d[ .-]?){7,14}\d(?![\w])")
+# dashes or dots, not part of a longer run of digits. Digits glued to letters are masked too (`wa6281…`, a JSON
+# `\u0000628…`), except inside a hex id (a request id, a trace id) or a date.
+_PHONE = re.compile(r"(?<![\d+])(?:\+|%2B|00)?(?:\d[ .-]?){7,14}\d(?!\d)")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HEX_ID = re.compile(r"(?=[0-9]*[a-f])[0-9a-f]{16,}")
 
 _PATTERNS = [
     # One-time secrets carried in paths: login handoffs, invitations, password-reset links.
@@ -36,7 +39,14 @@ _PATTERNS = [
 
 
 def _phone(match: re.Match) -> str:
-    return match.group() if _DATE.match(match.group()) else "[phone]"
+    text, start, end = match.string, match.start(), match.end()
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    if _DATE.match(match.group()) or _HEX_ID.fullmatch(text[start:end]):
+        return match.group()
+    return "[phone]"
 
 
 def redact(text: str) -> str:
@@ -46,36 +56,22 @@ def redact(text: str) -> str:
     return _PHONE.sub(_phone, text)
 
 
-# What every LogRecord has; anything else on a record is an `extra` that a formatter may print.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+class RedactingFormatter(logging.Formatter):
+    """Formats as the formatter it wraps would, then masks the line (message, extras, traceback).
 
+    The record itself is left as it is: other handlers read it too (Sentry's scrubs its own way)."""
 
-class RedactFilter(logging.Filter):
-    """Rewrites the record's message, its extras (Django's `request` prints its path and query) and any
-    traceback text with secrets and phone numbers replaced."""
+    def __init__(self, inner: logging.Formatter | None):
+        super().__init__()
+        self.inner = inner or logging.Formatter()
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in vars(record).items():
-            if key in _STANDARD or value is None or isinstance(value, int | float | bool | dict | list | tuple):
-                continue
-            setattr(record, key, redact(str(value)))
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: logged as it is, not dropped
-            return True
-        redacted = redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record))
 
 
 def redact_handlers(*loggers: logging.Logger) -> None:
-    """Puts the filter on the handlers of these loggers (root by default), once."""
+    """Wraps the formatters of these loggers' handlers (root by default) in the redaction, once."""
     for logger in loggers or (logging.getLogger(),):
         for handler in logger.handlers:
-            if not any(isinstance(existing, RedactFilter) for existing in handler.filters):
-                handler.addFilter(RedactFilter())
+            if not isinstance(handler.formatter, RedactingFormatter):
+                handler.setFormatter(RedactingFormatter(handler.formatter))

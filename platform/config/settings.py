@@ -329,8 +329,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_context": {"()": "config.observability.RequestContextFilter"},
-        # No secret or phone number in any log line (config/redaction.py).
-        "redact": {"()": "config.redaction.RedactFilter"},
     },
     "formatters": {
         "json": {
@@ -340,7 +338,8 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context", "redact"]}
+        # The formatter masks phone numbers and secrets in the whole line (config/redaction.py).
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context"]}
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's own plain-text console handler (DEBUG only) would print each line again, unredacted.
