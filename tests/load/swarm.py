@@ -145,15 +145,20 @@ class BroadcastOwner(ShopUser):
     def on_start(self):
         self.shop = next(BroadcastOwner.shops)
         self.broadcast_id = None
+        # The broadcasting shops start one after another over a stretch of the run, not all at once.
+        first, last, count = CONFIG["broadcast_from_s"], CONFIG["broadcast_until_s"], BroadcastOwner.fixed_count
+        self.send_at = first + (last - first) * next(BroadcastOwner.turns) / max(1, count - 1)
         self.log_in(self.shop["owner_email"])
 
     @task
     def broadcast(self):
+        if self.broadcast_id == 0:
+            return  # composing it failed (counted): nothing to follow
         if self.broadcast_id is not None:
             self.expect("GET", f"/api/broadcasts/{self.broadcast_id}/progress/", "GET /api/broadcasts/{id}/progress/",
                         200)  # fmt: skip
             return
-        if time.monotonic() - STARTED < CONFIG["broadcast_at_s"]:
+        if time.monotonic() - STARTED < self.send_at:
             return
         plan = self.shop["broadcast"]
         body = {
@@ -189,6 +194,7 @@ def main(config_path: str, result_path: str) -> int:
     CONFIG.update(json.loads(Path(config_path).read_text()))
     broadcasting = sum(1 for shop in CONFIG["shops"] if shop.get("broadcast"))
     MetaWebhooks.shops, Staff.shops, BroadcastOwner.shops = _shops("meta"), _shops("staff"), _shops("broadcast")
+    BroadcastOwner.turns = itertools.count()
     MetaWebhooks.wait_time = constant_throughput(CONFIG["rates"]["webhook_rps"])
     Staff.wait_time = constant_throughput(CONFIG["rates"]["staff_rounds_per_s"])
     classes = [MetaWebhooks, Staff] + ([BroadcastOwner] if broadcasting else [])
