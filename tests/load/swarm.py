@@ -53,7 +53,8 @@ class ShopUser(FastHttpUser):
         headers = {"Host": self.shop["host"], **kwargs.pop("headers", {})}
         with self.client.request(method, path, name=name, headers=headers, catch_response=True, **kwargs) as response:
             if response.status_code != status:
-                response.failure(f"{response.status_code} (expected {status}): {(response.text or '')[:200]}")
+                said = getattr(response, "error", None) or (response.text or "")[:200]
+                response.failure(f"{response.status_code} (expected {status}): {said}")
                 return None
             response.success()
             return response
@@ -105,8 +106,9 @@ class MetaWebhooks(ShopUser):
 
     def post(self, raw: bytes, kind: str) -> bool:
         signature = webhooks.signature(raw, self.shop["secret"])
-        # Meta calls the platform's domain, not the shop's.
-        headers = {"Host": CONFIG["platform_host"], "Content-Type": "application/json"}
+        # Meta calls the platform's domain, not the shop's. A connection per delivery: one kept open between
+        # deliveries a few seconds apart races gunicorn closing it (keepalive 5 s), a reset Meta would retry.
+        headers = {"Host": CONFIG["platform_host"], "Content-Type": "application/json", "Connection": "close"}
         headers["X-Hub-Signature-256"] = signature
         if self.expect("POST", WEBHOOK, f"POST {WEBHOOK} [{kind}]", 200, data=raw, headers=headers) is None:
             return False
