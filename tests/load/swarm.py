@@ -53,7 +53,8 @@ class ShopUser(FastHttpUser):
         headers = {"Host": self.shop["host"], **kwargs.pop("headers", {})}
         with self.client.request(method, path, name=name, headers=headers, catch_response=True, **kwargs) as response:
             if response.status_code != status:
-                response.failure(f"{response.status_code} (expected {status}): {(response.text or '')[:200]}")
+                said = getattr(response, "error", None) or (response.text or "")[:200]
+                response.failure(f"{response.status_code} (expected {status}): {said}")
                 return None
             response.success()
             return response
@@ -105,8 +106,9 @@ class MetaWebhooks(ShopUser):
 
     def post(self, raw: bytes, kind: str) -> bool:
         signature = webhooks.signature(raw, self.shop["secret"])
-        # Meta calls the platform's domain, not the shop's.
-        headers = {"Host": CONFIG["platform_host"], "Content-Type": "application/json"}
+        # Meta calls the platform's domain, not the shop's. A connection per delivery: one kept open between
+        # deliveries a few seconds apart races gunicorn closing it (keepalive 5 s), a reset Meta would retry.
+        headers = {"Host": CONFIG["platform_host"], "Content-Type": "application/json", "Connection": "close"}
         headers["X-Hub-Signature-256"] = signature
         if self.expect("POST", WEBHOOK, f"POST {WEBHOOK} [{kind}]", 200, data=raw, headers=headers) is None:
             return False
@@ -145,15 +147,20 @@ class BroadcastOwner(ShopUser):
     def on_start(self):
         self.shop = next(BroadcastOwner.shops)
         self.broadcast_id = None
+        # The broadcasting shops start one after another over a stretch of the run, not all at once.
+        first, last, count = CONFIG["broadcast_from_s"], CONFIG["broadcast_until_s"], BroadcastOwner.fixed_count
+        self.send_at = first + (last - first) * next(BroadcastOwner.turns) / max(1, count - 1)
         self.log_in(self.shop["owner_email"])
 
     @task
     def broadcast(self):
+        if self.broadcast_id == 0:
+            return  # composing it failed (counted): nothing to follow
         if self.broadcast_id is not None:
             self.expect("GET", f"/api/broadcasts/{self.broadcast_id}/progress/", "GET /api/broadcasts/{id}/progress/",
                         200)  # fmt: skip
             return
-        if time.monotonic() - STARTED < CONFIG["broadcast_at_s"]:
+        if time.monotonic() - STARTED < self.send_at:
             return
         plan = self.shop["broadcast"]
         body = {
@@ -189,6 +196,7 @@ def main(config_path: str, result_path: str) -> int:
     CONFIG.update(json.loads(Path(config_path).read_text()))
     broadcasting = sum(1 for shop in CONFIG["shops"] if shop.get("broadcast"))
     MetaWebhooks.shops, Staff.shops, BroadcastOwner.shops = _shops("meta"), _shops("staff"), _shops("broadcast")
+    BroadcastOwner.turns = itertools.count()
     MetaWebhooks.wait_time = constant_throughput(CONFIG["rates"]["webhook_rps"])
     Staff.wait_time = constant_throughput(CONFIG["rates"]["staff_rounds_per_s"])
     classes = [MetaWebhooks, Staff] + ([BroadcastOwner] if broadcasting else [])
