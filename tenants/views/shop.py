@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.pagination import PageNumberPagination
@@ -19,7 +19,14 @@ class AuditPages(PageNumberPagination):
     page_size = 50
 
 
-@extend_schema(responses=AuditEventSerializer(many=True), tags=["audit"])
+AUDIT_PAGE = inline_serializer(
+    "AuditPage",
+    {"count": serializers.IntegerField(), "next": serializers.CharField(allow_null=True),
+     "previous": serializers.CharField(allow_null=True), "results": AuditEventSerializer(many=True)},
+)  # fmt: skip
+
+
+@extend_schema(parameters=[OpenApiParameter("page", int)], responses=AUDIT_PAGE, tags=["audit"])
 @api_view(["GET"])
 @permission_classes([IsShopManager])
 def audit_log(request):

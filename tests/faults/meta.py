@@ -4,6 +4,7 @@ Meta's retry of what was not answered 200."""
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -39,8 +40,10 @@ class Meta:
 
     def send(self, deliveries: list[Delivery], rate: float) -> None:
         """Posts `deliveries` at `rate` a second, each on its schedule whatever the answers take (Meta does not
-        wait for one answer before the next event)."""
-        asyncio.run(self._paced(deliveries, rate))
+        wait for one answer before the next event). On a thread of its own: the test's thread may already run an
+        event loop (Playwright's, left by the browser tests of the same session)."""
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            thread.submit(asyncio.run, self._paced(deliveries, rate)).result()
 
     def send_in_background(self, deliveries: list[Delivery], rate: float) -> threading.Thread:
         thread = threading.Thread(target=self.send, args=(deliveries, rate), daemon=True)

@@ -65,7 +65,9 @@ def test_platform_pods_run_unprivileged_with_resources_and_shared_configuration(
         assert spec["securityContext"]["runAsNonRoot"] is True, name
         container = spec["containers"][0]
         assert container["securityContext"]["readOnlyRootFilesystem"] is True, name
-        assert {"/tmp"} == {m["mountPath"] for m in container["volumeMounts"]}, name
+        # Writable: /tmp, and for the processes that write and serve shop exports, the shared media volume.
+        exports = {"/var/lib/warung/media"} if name in ("web", "worker") else set()
+        assert {"/tmp"} | exports == {m["mountPath"] for m in container["volumeMounts"]}, name
         assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
         assert "memory" in container["resources"]["limits"], name
         refs = [next(iter(source.values()))["name"] for source in container["envFrom"]]
