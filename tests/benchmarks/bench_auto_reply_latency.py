@@ -43,7 +43,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from tests.benchmarks.common import prepare_database
+from tests.benchmarks.common import percentile, prepare_database
 
 RATE = float(os.environ.get("BENCH_RATE", "50"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -59,15 +59,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def log(message: str) -> None:
     print(f"[auto_reply_latency] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default), no numpy needed."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def ms(values: list[float], fraction: float | None = None) -> float | None:

@@ -41,6 +41,8 @@ import time
 
 import django
 
+from tests.benchmarks.common import percentile
+
 CONTACTS = int(os.environ.get("BENCH_CONTACTS", "1000000"))
 ORDERS = int(os.environ.get("BENCH_ORDERS", "5000000"))
 ITEMS_PER_ORDER = int(os.environ.get("BENCH_ITEMS_PER_ORDER", "1"))
@@ -71,15 +73,6 @@ def phone_queries() -> list[str]:
 
 def log(message: str) -> None:
     print(f"[crm_scale] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default), no numpy needed."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def p95_ms(durations: list[float]) -> float:

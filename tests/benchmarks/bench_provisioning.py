@@ -25,7 +25,7 @@ import sys
 import time
 from unittest import mock
 
-from tests.benchmarks.common import prepare_database
+from tests.benchmarks.common import percentile, prepare_database
 
 SIGNUPS = int(os.environ.get("BENCH_SIGNUPS", "30"))
 MIGRATE_RUNS = int(os.environ.get("BENCH_MIGRATE_RUNS", "5"))
@@ -35,15 +35,6 @@ PASSWORD = "Kopi-Susu-2026!"
 
 def log(message: str) -> None:
     print(f"[provisioning] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default), no numpy needed."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def signup_to_usable(run_id: str, number: int) -> tuple[float, dict[str, float]]:

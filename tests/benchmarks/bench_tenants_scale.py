@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.benchmarks.common import prepare_database
+from tests.benchmarks.common import percentile, prepare_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,15 +61,6 @@ CASE = "main"
 
 def log(message: str) -> None:
     print(f"[tenants_scale:{CASE}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default), no numpy needed."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 # --- the parent: two databases, one child each

@@ -44,7 +44,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.benchmarks.common import prepare_database
+from tests.benchmarks.common import percentile, prepare_database
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "4000"))  # unique webhook bodies (duplicates come on top)
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
@@ -65,15 +65,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def log(message: str) -> None:
     print(f"[webhook_intake] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default), no numpy needed."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 # --- setup ---------------------------------------------------------------------------------------------

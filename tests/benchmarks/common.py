@@ -22,3 +22,12 @@ def prepare_database(log: Callable[[str], None]) -> None:
     started = time.perf_counter()
     call_command("bootstrap_platform", verbosity=0, stdout=sys.stderr)
     log(f"bootstrap_platform: {time.perf_counter() - started:.1f}s")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), no numpy needed."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
