@@ -21,6 +21,21 @@ def redact_worker_logs(logger, **kwargs):
     redact_handlers(logger)
 
 
+@signals.task_postrun.connect
+def drop_broken_database_connections(**kwargs):
+    """Workers keep their database connection across tasks (CELERY_DB_REUSE_MAX), so Celery no longer closes it
+    after each one. A connection that failed and no longer answers (PostgreSQL restarted) is closed here, as
+    Django does after a request, so the next task connects anew instead of failing on it until the recycle."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and connection.errors_occurred:
+            if connection.is_usable():
+                connection.errors_occurred = False
+            else:
+                connection.close()
+
+
 # How much a worker that does not serve the `interactive` queue defers to one that does (0: not at all).
 BACKGROUND_NICE = int(os.environ.get("CELERY_BACKGROUND_NICE", "19"))
 
