@@ -71,8 +71,9 @@ def test_owner_signs_up_invites_an_agent_and_gets_suspended(browser, live_url, o
     expect(agent_page.get_by_test_id("invite-form")).to_have_count(0)  # agents cannot invite
     if not agent_page.get_by_test_id("logout").is_visible():
         agent_page.get_by_test_id("nav-toggle").click()
+    expect(agent_page.get_by_test_id("logout")).to_be_visible()  # the phone's menu has slid open
     agent_page.get_by_test_id("logout").click()
-    expect(agent_page).to_have_url(re.compile(r"/login"))
+    expect(agent_page).to_have_url(re.compile(r"/login"), timeout=15_000)
     agent_page.fill("#email", "dewi@gamis.test")
     agent_page.fill("#password", PASSWORD)
     agent_page.get_by_test_id("login-submit").click()
