@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing import metering, wallet
-from config.sql import insert_once
+from config.sql import fetch, insert_once
 from crm.models import Contact
 from crm.services.contacts import mark_undeliverable, opt_out_of_marketing, upsert_whatsapp_contact
 from whatsapp.broadcasts import consent
@@ -156,18 +156,22 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact], stop
         media_id=body.get("id", "") if kind in {"image", "document", "video", "audio", "sticker"} else "",
         created_at=sent_at,
     )
-    if not insert_once(stored, "wamid"):
-        return None  # a duplicate delivery: stored once already
-    with connection.cursor() as cursor:
-        # The contact's service window (the later of the stored and this message's time: deliveries come out of
-        # order) and the conversation's list entry, in one statement.
-        cursor.execute(
-            f"WITH contact AS (UPDATE {Contact._meta.db_table} "
-            "SET last_inbound_at = GREATEST(COALESCE(last_inbound_at, %s), %s) WHERE id = %s) "
+    # With the message, if it is new: the contact's service window (the later of the stored and this message's
+    # time: deliveries come out of order) and the conversation's list entry.
+    moved = [
+        (
+            f"UPDATE {Contact._meta.db_table} SET last_inbound_at = GREATEST(COALESCE(last_inbound_at, %s), %s) "
+            "WHERE id = %s AND EXISTS (SELECT FROM new)",
+            [sent_at, sent_at, contact.pk],
+        ),
+        (
             f"UPDATE {Conversation._meta.db_table} SET unread_count = unread_count + 1, status = %s, "
-            "last_message_at = %s, last_message_preview = %s WHERE id = %s",
-            [sent_at, sent_at, contact.pk, Conversation.Status.OPEN, sent_at, stored.text[:200], conversation.pk],
-        )
+            "last_message_at = %s, last_message_preview = %s WHERE id = %s AND EXISTS (SELECT FROM new)",
+            [Conversation.Status.OPEN, sent_at, stored.text[:200], conversation.pk],
+        ),
+    ]
+    if not insert_once(stored, "wamid", then=moved):
+        return None  # a duplicate delivery: stored once already
     contact.last_inbound_at = max(contact.last_inbound_at or sent_at, sent_at)
     conversation.contact = contact  # as it now is, for the auto-reply
     consent.after_customer_message(contact, stored, getattr(connection.tenant, "locale", None) or "id", stop_words)
@@ -179,10 +183,8 @@ def _inbound(message: dict, profiles: dict, contacts: dict[tuple, Contact], stop
 
 def _conversation(contact: Contact) -> Conversation:
     """The contact's one conversation, made on their first message."""
-    found = Conversation.objects.raw(  # plain SQL: every customer message comes here
-        f"SELECT * FROM {Conversation._meta.db_table} WHERE contact_id = %s", [contact.pk]
-    )
-    conversation = next(iter(found), None)
+    found = fetch(Conversation, f"SELECT * FROM {Conversation._meta.db_table} WHERE contact_id = %s", [contact.pk])
+    conversation = found[0] if found else None
     if conversation is None:
         conversation = Conversation(contact=contact)
         if not insert_once(conversation, "contact_id"):
@@ -316,13 +318,22 @@ def move_messages(statuses: list[dict]) -> None:
         transaction.on_commit(lambda: live.publish_many(events))
 
 
-def replay_status_events(message: Message) -> None:
-    """Statuses that arrived before we learnt the message's wamid, applied now (after every send: one plain
-    statement, as a JSON array)."""
+def record_sent(message: Message, wamid: str, at) -> bool:
+    """Records the wamid Meta gave a pending message, and applies the statuses that arrived before it (a status
+    webhook can overtake the send's answer): one statement for both, on every send. False if the message was no
+    longer pending (another sender got there first); the message is left as it was then."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT json_agg(payload)::text FROM {StatusEvent._meta.db_table} WHERE wamid = %s", [message.wamid]
+            f"WITH sent AS (UPDATE {Message._meta.db_table} SET wamid = %s, status = %s, status_changed_at = %s "
+            "WHERE id = %s AND status = %s RETURNING id) "
+            f"SELECT (SELECT count(*) FROM sent), "
+            f"(SELECT json_agg(payload)::text FROM {StatusEvent._meta.db_table} WHERE wamid = %s)",
+            [wamid, Message.Status.ACCEPTED, at, message.pk, Message.Status.PENDING, wamid],
         )
-        earlier = cursor.fetchone()[0]
+        updated, earlier = cursor.fetchone()
+    if not updated:
+        return False
+    message.wamid, message.status, message.status_changed_at = wamid, Message.Status.ACCEPTED, at
     if earlier:
         move_messages(json.loads(earlier))
+    return True

@@ -24,7 +24,7 @@ from whatsapp.channel.models import WhatsAppAccount
 
 from . import graph, live, rate_limit
 from .errors import meaning
-from .inbound import replay_status_events
+from .inbound import record_sent
 from .models import Conversation, Message, MessageTemplate
 
 logger = logging.getLogger(__name__)
@@ -240,12 +240,11 @@ def _queue(conversation, body, *, text, kind, author_id, automated, dispatch=Tru
         idempotency_key=uuid.uuid4().hex,
         created_at=now,
     )
-    insert(message)  # plain SQL, both: every auto-reply comes here
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Conversation._meta.db_table} SET last_message_at = %s, last_message_preview = %s WHERE id = %s",
-            [now, text[:200], conversation.pk],
-        )
+    listed = (
+        f"UPDATE {Conversation._meta.db_table} SET last_message_at = %s, last_message_preview = %s WHERE id = %s",
+        [now, text[:200], conversation.pk],
+    )
+    insert(message, then=[listed])  # plain SQL, one statement: every auto-reply comes here
     if dispatch:
         transaction.on_commit(lambda: _dispatch(message.pk))
     transaction.on_commit(
@@ -321,22 +320,11 @@ def _send(message: Message, account: WhatsAppAccount, attempt: int) -> Message:
         metrics.sent("failed", "direct")
         return _fail(message, error.code, what.reason)
     metrics.sent("sent", "direct")
-    changes = {"wamid": wamid, "status": Message.Status.ACCEPTED, "status_changed_at": timezone.now()}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Message._meta.db_table} SET wamid = %s, status = %s, status_changed_at = %s "
-            "WHERE id = %s AND status = %s",
-            [wamid, changes["status"], changes["status_changed_at"], message.pk, Message.Status.PENDING],
-        )
-        updated = cursor.rowcount
-    if not updated:
+    if not record_sent(message, wamid, timezone.now()):
         message.refresh_from_db()
     else:
-        for field, value in changes.items():
-            setattr(message, field, value)
         if message.type == "template":
             wallet.attach_wamid(connection.tenant.pk, _hold(message), wamid)
-        replay_status_events(message)
         live.publish(
             "message.updated",
             {"conversation_id": message.conversation_id, "message_id": message.pk, "status": message.status},

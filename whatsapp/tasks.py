@@ -76,8 +76,9 @@ INTAKE = WebhookIntake._meta.db_table
 
 
 def _pending(shop_id: int, customer_waiting: bool) -> list[WebhookIntake]:
-    """The oldest pending rows of the kind that no other worker is processing (workers share a backlog)."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    """The oldest pending rows of the kind that no other worker is processing (workers share a backlog). In
+    autocommit: SKIP LOCKED passes over the rows a processing transaction holds, and no lock is kept here."""
+    with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, body, phone_number_ids FROM {INTAKE} WHERE shop_id = %s AND carries_messages = %s "
             "AND status = %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",

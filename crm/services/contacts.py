@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.plans import check_limit_here
-from config.sql import insert, insert_once
+from config.sql import fetch, insert, insert_once
 from crm.models import AttributeDefinition, Contact, ContactRfm, Label, TimelineEvent
 from crm.services import rollups
 from tenants.services.errors import ServiceError
@@ -335,12 +335,10 @@ def upsert_whatsapp_contact(*, wa_id: str | None, business_user_id: str | None, 
     # Every customer message comes here: plain SQL, one statement to find and one to create (no savepoint).
     for _attempt in range(3):
         # One query for every identity; a WhatsApp id match wins over a phone match.
-        found = list(
-            Contact.objects.raw(
-                f"SELECT * FROM {Contact._meta.db_table} WHERE wa_id = %s OR business_user_id = %s OR phone = %s "
-                "LIMIT 3",
-                [wa_id, business_user_id, phone_of_wa_id],
-            )
+        found = fetch(
+            Contact,
+            f"SELECT * FROM {Contact._meta.db_table} WHERE wa_id = %s OR business_user_id = %s OR phone = %s LIMIT 3",
+            [wa_id, business_user_id, phone_of_wa_id],
         )
         contact = (
             next((c for c in found if wa_id and c.wa_id == wa_id), None)

@@ -343,5 +343,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's own plain-text console handler (DEBUG only) would print each line again, unredacted.
-    "loggers": {"django": {"handlers": [], "propagate": True}, "django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every Graph API call at INFO (a line per message sent); failures are logged by our code.
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -4,13 +4,14 @@ import json
 import time
 
 import pytest
+from django.utils import timezone
 
 from config.redis import redis_client
 from crm.models import Contact
 from tests.whatsapp import webhooks
 from whatsapp import live
 from whatsapp.channel.models import DeliveryFailure, WebhookIntake, WhatsAppAccount
-from whatsapp.inbound import replay_status_events
+from whatsapp.inbound import record_sent
 from whatsapp.models import Conversation, Message
 from whatsapp.tasks import process_intake
 
@@ -233,10 +234,10 @@ def test_statuses_that_arrive_before_the_send_completes_apply_once_it_does(porta
     process(wa_a)
     with in_schema(wa_a):
         assert Message.objects.get(pk=message.pk).status == "pending"  # its wamid is not known yet
-        Message.objects.filter(pk=message.pk).update(wamid=early, status="accepted")  # what the Graph call returns
         message.refresh_from_db()
-        replay_status_events(message)
+        assert record_sent(message, early, timezone.now())  # what the Graph call's answer leads to
         assert Message.objects.get(pk=message.pk).status == "delivered"
+        assert not record_sent(message, early, timezone.now())  # recorded once
 
 
 def test_one_task_takes_every_pending_row_of_its_kind(portal, wa_a, in_schema):
