@@ -10,20 +10,33 @@ def fetch(model, sql: str, params: list) -> list:
         cursor.execute(sql, params)
         columns = tuple(column.name for column in cursor.description)
         rows = cursor.fetchall()
-    names = _attnames(model, columns)
-    return [model.from_db(connection.alias, names, row) for row in rows]
+    names, order, converters = _field_order(model, columns)
+    instances = []
+    for row in rows:
+        values = [row[n] for n in order]
+        for n, convert in converters:
+            values[n] = convert(values[n], None, connection)
+        instances.append(model.from_db(connection.alias, names, values))
+    return instances
 
 
-_field_names: dict[tuple, tuple[str, ...]] = {}
+_field_orders: dict[tuple, tuple] = {}
 
 
-def _attnames(model, columns: tuple[str, ...]) -> tuple[str, ...]:
-    """The model's attribute names for these columns, in their order (remembered per model and column list)."""
+def _field_order(model, columns: tuple[str, ...]) -> tuple:
+    """The model's attribute names, each one's position in the row, and the fields' own conversions (JSON is
+    decoded by its field, as the ORM does). A table's columns come in the order migrations added them, not the
+    model's, which is the order from_db() wants. Remembered per column list."""
     key = (model, columns)
-    if key not in _field_names:
-        by_column = {field.column: field.attname for field in model._meta.concrete_fields}
-        _field_names[key] = tuple(by_column[column] for column in columns)
-    return _field_names[key]
+    if key not in _field_orders:
+        position = {column: n for n, column in enumerate(columns)}
+        fields = [field for field in model._meta.concrete_fields if field.column in position]
+        _field_orders[key] = (
+            tuple(field.attname for field in fields),
+            tuple(position[field.column] for field in fields),
+            tuple((n, field.from_db_value) for n, field in enumerate(fields) if hasattr(field, "from_db_value")),
+        )
+    return _field_orders[key]
 
 
 def insert(instance, *, then: list[tuple[str, list]] = ()) -> None:
