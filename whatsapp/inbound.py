@@ -95,22 +95,19 @@ def _identity(message: dict, profiles: dict) -> tuple[str | None, str | None, st
 
 
 def customers(rows: list[WebhookIntake]) -> dict[tuple, Contact]:
-    """The rows' customers, upserted before processing, in a short transaction of their own.
+    """The rows' customers, upserted before processing and committed apart (each upsert is one statement).
 
     A new customer also bumps the shop's daily counters (one row per day); committed here, that row is
     locked for a moment rather than for a whole processing transaction, so concurrent messages from new
     customers do not queue behind each other. Safe to repeat: the upsert finds what it made.
     """
     found = {}
-    with transaction.atomic():
-        for intake in rows:
-            for _value, profiles, messages in _my_changes(intake):
-                for message in messages:
-                    wa_id, user_id, name = _identity(message, profiles)
-                    if (wa_id, user_id) not in found:
-                        found[(wa_id, user_id)] = upsert_whatsapp_contact(
-                            wa_id=wa_id, business_user_id=user_id, name=name
-                        )
+    for intake in rows:
+        for _value, profiles, messages in _my_changes(intake):
+            for message in messages:
+                wa_id, user_id, name = _identity(message, profiles)
+                if (wa_id, user_id) not in found:
+                    found[(wa_id, user_id)] = upsert_whatsapp_contact(wa_id=wa_id, business_user_id=user_id, name=name)
     return found
 
 

@@ -101,6 +101,15 @@ def record(contact: Contact | int, kind: str, summary: str, *, actor_id: int | N
     return event
 
 
+def recorded(kind: str, summary: str) -> tuple[str, list]:
+    """The timeline's line for a contact's INSERT to carry (config.sql.insert_once's `then`; `new` is the contact)."""
+    return (
+        f"INSERT INTO {TimelineEvent._meta.db_table} (contact_id, kind, summary, data, actor_id, created_at) "
+        "SELECT id, %s, %s, '{}', NULL, %s FROM new",
+        [kind, str(summary)[:300], timezone.now()],
+    )
+
+
 # --- create / update
 
 EDITABLE = ["name", "email", "city", "address", "birthday", "gender", "owner_id", "notes"]
@@ -355,9 +364,10 @@ def upsert_whatsapp_contact(*, wa_id: str | None, business_user_id: str | None, 
             name=name,
             source=Contact.Source.WHATSAPP,
         )
-        if insert_once(created):  # else another worker made them a moment ago: read theirs
-            rollups.contacts_created([created.created_at])
-            record(created, "created", _("First message on WhatsApp"))
+        # One statement with the day's count and the timeline's first line; else another worker made them a
+        # moment ago: read theirs.
+        counted = [rollups.new_contact_counted(), recorded("created", _("First message on WhatsApp"))]
+        if insert_once(created, then=counted):
             return created
     raise RuntimeError("contact upsert kept colliding")
 

@@ -138,6 +138,18 @@ def contacts_created(moments: Iterable[dt.datetime], *, sign: int = 1) -> None:
         _add_to_days(days)
 
 
+def new_contact_counted() -> tuple[str, list]:
+    """The statement that counts a contact on the local day it was created, for the contact's INSERT to carry
+    (config.sql.insert_once's `then`: `new` is the inserted row, none if it was there already)."""
+    table = DailyStats._meta.db_table
+    return (
+        f"INSERT INTO {table} (day, new_contacts, orders, revenue, new_customers) "
+        "SELECT (created_at AT TIME ZONE %s)::date, 1, 0, 0, 0 FROM new "
+        f"ON CONFLICT (day) DO UPDATE SET new_contacts = {table}.new_contacts + 1",
+        [_zone()],
+    )
+
+
 def order_items_counted(order: Order, *, sign: int = 1) -> None:
     """An order's items added to (or, cancelled, taken from) their products' days."""
     with connection.cursor() as cursor:

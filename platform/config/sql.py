@@ -64,7 +64,7 @@ def insert_once(
     values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
     sql = (
         f"INSERT INTO {meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) {on_conflict} RETURNING {meta.pk.column}"
+        f"VALUES ({', '.join(['%s'] * len(fields))}) {on_conflict} RETURNING {'*' if then else meta.pk.column}"
     )
     if then:
         steps = ", ".join(f"then{n} AS ({statement})" for n, (statement, _params) in enumerate(then))

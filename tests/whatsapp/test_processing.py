@@ -2,12 +2,13 @@
 
 import json
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from config.redis import redis_client
-from crm.models import Contact
+from crm.models import Contact, DailyStats, TimelineEvent
 from tests.whatsapp import webhooks
 from whatsapp import live
 from whatsapp.channel.models import DeliveryFailure, WebhookIntake, WhatsAppAccount
@@ -18,7 +19,14 @@ from whatsapp.tasks import process_intake
 pytestmark = pytest.mark.django_db
 
 
+def new_contacts_today(world, in_schema) -> int:
+    with in_schema(world):
+        today = timezone.localdate(timezone=ZoneInfo("Asia/Jakarta"))
+        return DailyStats.objects.filter(day=today).values_list("new_contacts", flat=True).first() or 0
+
+
 def test_the_same_message_delivered_five_times_is_stored_once(portal, wa_a, process, in_schema):
+    counted_before = new_contacts_today(wa_a, in_schema)
     payload = webhooks.inbound_text(wa_a.number, "6281211110001", "ada warna merah?")
     for _ in range(5):
         assert webhooks.post(portal, payload, wa_a.secret).status_code == 200
@@ -29,6 +37,11 @@ def test_the_same_message_delivered_five_times_is_stored_once(portal, wa_a, proc
         assert Message.objects.filter(conversation__contact=contact).count() == 1
         assert Conversation.objects.get(contact=contact).unread_count == 1
         assert contact.last_inbound_at is not None
+        # A new customer: counted once on the shop's day, with the first line of their timeline.
+        assert list(TimelineEvent.objects.filter(contact=contact).values_list("kind", "summary")) == [
+            ("created", "Pesan pertama di WhatsApp")  # in the shop's language
+        ]
+    assert new_contacts_today(wa_a, in_schema) == counted_before + 1
 
 
 def outbound_message(world, in_schema, wamid: str | None, wa_id: str = "6281211110002") -> Message:
