@@ -420,7 +420,7 @@ def check(shops: list[LoadShop], accepted: dict, started, sim_window: tuple, sim
     if counts["intake_rows"] != posted:
         problems.append(f"{counts['intake_rows']} intake rows for {posted} webhooks answered 200")
     if sim_stats["webhook_attempts"] != sim_stats["webhooks_sent"] or sim_stats["webhooks_failed"]:
-        keys = ("webhooks_sent", "webhook_attempts", "webhook_retries", "webhooks_failed")
+        keys = ("webhooks_sent", "webhook_attempts", "webhook_retries", "webhooks_failed", "webhook_failures")
         tries = {key: sim_stats[key] for key in keys}
         problems.append(f"the simulator's webhooks were not all answered 200 within its 10 s at the first try: {tries}")
     if sim_stats["rate_limited"] or sim_stats["errors_by_code"]:

@@ -189,6 +189,7 @@ class Stats:
         self.webhooks_failed = 0
         self.webhook_attempts = 0
         self.webhook_retries = 0
+        self.webhook_failures: dict[str, int] = defaultdict(int)  # why attempts failed: "timeout", "HTTP 500", ...
         self.webhooks_duplicated = 0
         self.webhooks_skipped = 0
         self.started_at = time.time()
@@ -322,6 +323,7 @@ class SimState:
             "webhooks_failed": s.webhooks_failed,
             "webhook_attempts": s.webhook_attempts,
             "webhook_retries": s.webhook_retries,
+            "webhook_failures": dict(s.webhook_failures),
             "webhooks_duplicated": s.webhooks_duplicated,
             "webhooks_skipped": s.webhooks_skipped,
             "max_accepted_per_second": {pnid: n.max_per_second for pnid, n in self.numbers.items()},

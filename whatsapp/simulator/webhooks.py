@@ -13,6 +13,8 @@ from . import payloads
 from .state import Number, SimState
 
 log = logging.getLogger("whatsapp.simulator.webhooks")
+# Shorter than the keep-alive of the web server the webhooks go to (infra/gunicorn.conf.py: 5 s).
+KEEPALIVE_SECONDS = 4.0
 
 
 @dataclass
@@ -36,7 +38,10 @@ class WebhookDispatcher:
         self.background: set[asyncio.Task] = set()
 
     async def start(self, _app=None) -> None:
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64, limit_per_host=64))
+        # Idle connections are dropped before the server drops them: a POST on a connection the server is closing
+        # at that moment fails for nothing (and comes again as a retry).
+        connector = aiohttp.TCPConnector(limit=64, limit_per_host=64, keepalive_timeout=KEEPALIVE_SECONDS)
+        self.session = aiohttp.ClientSession(connector=connector)
         self.workers = [asyncio.create_task(self._worker()) for _ in range(self.workers_count)]
 
     async def stop(self, _app=None) -> None:
@@ -153,6 +158,11 @@ class WebhookDispatcher:
                 if resp.status == 200:
                     self.state.stats.webhooks_sent += 1
                     return True
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            log.debug("webhook to %s failed: %s", item.callback_url, exc)
+                failure = f"HTTP {resp.status}"
+        except TimeoutError:
+            failure = "timeout"
+        except (aiohttp.ClientError, OSError) as exc:
+            failure = exc.__class__.__name__
+        self.state.stats.webhook_failures[failure] += 1
+        log.info("webhook to %s failed: %s", item.callback_url, failure)
         return False
