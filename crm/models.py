@@ -96,10 +96,12 @@ class Contact(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         # Trigram indexes for name and phone fragment search: crm/migrations/0003, where pg_trgm exists.
+        # Every index here is opened by the planner for every query on contacts, the first time a database
+        # connection meets a shop's schema: one no query can use costs each shop's first inbox view
+        # (crm/migrations/0014). City filters are case-insensitive (`upper(city)`), so no city index.
         indexes = [
             models.Index(fields=["last_order_at"], name="contact_last_order_idx"),
             models.Index(fields=["total_spent"], name="contact_total_spent_idx"),
-            models.Index(fields=["city"], name="contact_city_idx"),
             models.Index(fields=["first_order_at"], name="contact_first_order_idx"),
             # Phone numbers typed from their start (0812…): a prefix range, where trigrams of digits are weak.
             models.Index(fields=["phone_digits"], name="contact_phone_prefix_idx", opclasses=["varchar_pattern_ops"]),
