@@ -316,20 +316,20 @@ def move_messages(statuses: list[dict]) -> None:
 
 
 def record_sent(message: Message, wamid: str, at) -> bool:
-    """Records the wamid Meta gave a pending message, and applies the statuses that arrived before it (a status
-    webhook can overtake the send's answer): one statement for both, on every send. False if the message was no
-    longer pending (another sender got there first); the message is left as it was then."""
+    """Records the wamid Meta gave a pending message, then applies the statuses that arrived before it (a status
+    webhook can overtake the send's answer). Two statements, not one: the second's snapshot must see a status
+    whose processing committed while the first ran, or that status would move nothing and be lost. False if the
+    message was no longer pending (another sender got there first)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH sent AS (UPDATE {Message._meta.db_table} SET wamid = %s, status = %s, status_changed_at = %s "
-            "WHERE id = %s AND status = %s RETURNING id) "
-            f"SELECT (SELECT count(*) FROM sent), "
-            f"(SELECT json_agg(payload)::text FROM {StatusEvent._meta.db_table} WHERE wamid = %s)",
-            [wamid, Message.Status.ACCEPTED, at, message.pk, Message.Status.PENDING, wamid],
+            f"UPDATE {Message._meta.db_table} SET wamid = %s, status = %s, status_changed_at = %s "
+            "WHERE id = %s AND status = %s",
+            [wamid, Message.Status.ACCEPTED, at, message.pk, Message.Status.PENDING],
         )
-        updated, earlier = cursor.fetchone()
-    if not updated:
-        return False
+        if not cursor.rowcount:
+            return False
+        cursor.execute(f"SELECT json_agg(payload)::text FROM {StatusEvent._meta.db_table} WHERE wamid = %s", [wamid])
+        earlier = cursor.fetchone()[0]
     message.wamid, message.status, message.status_changed_at = wamid, Message.Status.ACCEPTED, at
     if earlier:
         move_messages(json.loads(earlier))
