@@ -18,6 +18,9 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_message_preview = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The contact as the inbox shows them (name, phone, consent, service window), copied by the database
+    # whenever the contact changes (migration 0005's triggers): the inbox list reads this table alone.
+    contact_card = models.JSONField(default=dict, editable=False)
 
     class Meta:
         ordering = ["-last_message_at", "-id"]

@@ -37,13 +37,14 @@ class SendRefused(ServiceError):
     pass
 
 
-def window_open(contact, now=None) -> bool:
+def window_open(last_inbound_at, now=None) -> bool:
+    """Whether free-form messages may go: the customer wrote (`last_inbound_at`) less than 24 hours ago."""
     now = now or timezone.now()
-    return contact.last_inbound_at is not None and now - contact.last_inbound_at < SERVICE_WINDOW
+    return last_inbound_at is not None and now - last_inbound_at < SERVICE_WINDOW
 
 
-def window_expires_at(contact):
-    return contact.last_inbound_at + SERVICE_WINDOW if contact.last_inbound_at else None
+def window_expires_at(last_inbound_at):
+    return last_inbound_at + SERVICE_WINDOW if last_inbound_at else None
 
 
 def _recipient(contact) -> dict:
@@ -74,7 +75,7 @@ def send_text(
     if not text:
         raise SendRefused(_("Type a message first."), field="text")
     contact = conversation.contact
-    if not window_open(contact):
+    if not window_open(contact.last_inbound_at):
         raise SendRefused(_("More than 24 hours since the customer wrote: use a template."), code="window_closed")
     body = {"messaging_product": "whatsapp", "recipient_type": "individual", **_recipient(contact)}
     if list_menu and list_menu.get("rows"):
@@ -152,7 +153,7 @@ def send_attachment(conversation: Conversation, *, filename: str, content: bytes
     if len(content) > max_mb * 1024 * 1024:
         raise SendRefused(_("This file is larger than WhatsApp allows (%(mb)d MB).") % {"mb": max_mb}, field="file")
     contact = conversation.contact
-    if not window_open(contact):
+    if not window_open(contact.last_inbound_at):
         raise SendRefused(_("More than 24 hours since the customer wrote: use a template."), code="window_closed")
     account = shop_account()
     if account is None:
@@ -206,7 +207,7 @@ def send_template(
         message = _queue(conversation, body, text=text, kind="template", author_id=author_id, automated=False)
         try:
             metering.hold_for_send(
-                _hold(message), recipient=contact.wa_id, category=template.category, inside_window=window_open(contact)
+                _hold(message), recipient=contact.wa_id, category=template.category, inside_window=window_open(contact.last_inbound_at)
             )
         except wallet.SpendRefused as refusal:
             raise SendRefused(refusal.message, code=refusal.code) from refusal

@@ -1,3 +1,4 @@
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from crm.models import Contact
@@ -14,14 +15,28 @@ def user_names(ids) -> dict[int, str]:
     return dict(User.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
 
-class ContactCardSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Contact
-        fields = ["id", "name", "phone", "wa_id", "email", "source", "marketing_opt_out", "created_at"]
+class CardDateTimeField(serializers.DateTimeField):
+    """A time the database wrote into a JSON card, shown like every other time of the API."""
+
+    def to_representation(self, value):
+        return super().to_representation(parse_datetime(value) if isinstance(value, str) else value)
+
+
+class ContactCardSerializer(serializers.Serializer):
+    """The contact beside a conversation, from the card the conversation carries (`Conversation.contact_card`)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    phone = serializers.CharField(allow_null=True)
+    wa_id = serializers.CharField(allow_null=True)
+    email = serializers.CharField()
+    source = serializers.ChoiceField(choices=Contact.Source.choices)
+    marketing_opt_out = serializers.BooleanField()
+    created_at = CardDateTimeField()
 
 
 class ConversationSerializer(serializers.ModelSerializer):
-    contact = ContactCardSerializer()
+    contact = ContactCardSerializer(source="contact_card")
     assignee_name = serializers.SerializerMethodField()
     window_open = serializers.SerializerMethodField()
     window_expires_at = serializers.SerializerMethodField()
@@ -38,11 +53,15 @@ class ConversationSerializer(serializers.ModelSerializer):
         return names.get(conversation.assignee_id)
 
     def get_window_open(self, conversation) -> bool:
-        return outbound.window_open(conversation.contact)
+        return outbound.window_open(_last_inbound_at(conversation))
 
     def get_window_expires_at(self, conversation):
-        expires = outbound.window_expires_at(conversation.contact)
+        expires = outbound.window_expires_at(_last_inbound_at(conversation))
         return expires.isoformat() if expires else None
+
+
+def _last_inbound_at(conversation: Conversation):
+    return parse_datetime(conversation.contact_card.get("last_inbound_at") or "")
 
 
 class ConversationUpdateSerializer(serializers.Serializer):

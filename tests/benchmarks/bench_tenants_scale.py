@@ -398,7 +398,7 @@ def catalog_first_touch(shops: list, count: int = 200) -> dict:
     def inbox_query(schema: str) -> float:
         started = time.perf_counter()
         with schema_context(schema):
-            queryset = Conversation.objects.select_related("contact").filter(last_message_at__isnull=False)
+            queryset = Conversation.objects.filter(last_message_at__isnull=False)
             list(queryset.filter(status="open").order_by("-last_message_at", "-id")[:50])
         return time.perf_counter() - started
 

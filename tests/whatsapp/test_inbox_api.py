@@ -49,6 +49,47 @@ def test_staff_list_search_and_open_conversations(wa_a, thread, in_schema):
     assert [m["text"] for m in messages["results"]] == ["ada size L?"] and messages["has_more"] is False
 
 
+def list_row(world, conversation_id: int) -> dict:
+    listed = world.client(world.owner).get("/api/inbox/conversations/").json()["results"]
+    return next(row for row in listed if row["id"] == conversation_id)
+
+
+def test_the_list_shows_the_customer_as_they_are_now_however_their_contact_changed(wa_a, thread, in_schema):
+    # Staff edit the contact page.
+    edited = wa_a.client(wa_a.owner).patch(
+        f"/api/crm/contacts/{thread.contact_id}/", {"name": "Ibu Rina Wijaya", "email": "rina@example.test"}, **JSON
+    )
+    assert edited.status_code == 200, edited.content
+    row = list_row(wa_a, thread.pk)
+    assert (row["contact"]["name"], row["contact"]["email"], row["window_open"]) == (
+        "Ibu Rina Wijaya", "rina@example.test", True
+    )  # fmt: skip
+    assert row["contact"] == {
+        key: edited.json()[key]
+        for key in ("id", "name", "phone", "wa_id", "email", "source", "marketing_opt_out", "created_at")
+    }
+    # A set-based write, as CSV imports and message processing make: consent and the service window.
+    with in_schema(wa_a):
+        Contact.objects.filter(pk=thread.contact_id).update(
+            marketing_opt_out=True, last_inbound_at=timezone.now() - timedelta(hours=25)
+        )
+    row = list_row(wa_a, thread.pk)
+    assert (row["contact"]["marketing_opt_out"], row["window_open"]) == (True, False)
+
+
+def test_a_contact_change_reaches_its_own_shop_inbox_only(wa_a, wa_b, in_schema):
+    """Both shops have a contact with the same id: renaming shop A's leaves shop B's inbox as it was."""
+    conversations = {}
+    for world, name in ((wa_a, "Pelanggan Toko A"), (wa_b, "Pelanggan Toko B")):
+        with in_schema(world):
+            contact = Contact.objects.create(pk=770001, wa_id="6281277000001", phone="+6281277000001", name=name)
+            conversations[world] = Conversation.objects.create(contact=contact, last_message_at=timezone.now()).pk
+    renamed = wa_a.client(wa_a.owner).patch("/api/crm/contacts/770001/", {"name": "Sudah Diganti"}, **JSON)
+    assert renamed.status_code == 200, renamed.content
+    assert list_row(wa_a, conversations[wa_a])["contact"]["name"] == "Sudah Diganti"
+    assert list_row(wa_b, conversations[wa_b])["contact"]["name"] == "Pelanggan Toko B"
+
+
 def test_a_reply_inside_the_window_is_queued_by_its_author(wa_a, thread, in_schema):
     response = wa_a.client(wa_a.agent).post(
         f"/api/inbox/conversations/{thread.pk}/messages/", {"text": "Ada kak"}, **JSON
