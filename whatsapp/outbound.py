@@ -207,7 +207,10 @@ def send_template(
         message = _queue(conversation, body, text=text, kind="template", author_id=author_id, automated=False)
         try:
             metering.hold_for_send(
-                _hold(message), recipient=contact.wa_id, category=template.category, inside_window=window_open(contact.last_inbound_at)
+                _hold(message),
+                recipient=contact.wa_id,
+                category=template.category,
+                inside_window=window_open(contact.last_inbound_at),
             )
         except wallet.SpendRefused as refusal:
             raise SendRefused(refusal.message, code=refusal.code) from refusal
