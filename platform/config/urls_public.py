@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing.views import stripe_webhook
-from config.health import healthz, readyz
+from config.health import healthz, readyz, server_error
 from config.metrics import metrics_view
 from console.admin import console_site
 from tenants.views import pages, portal
@@ -23,3 +23,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     re_path(r"^(?!api/|static/|console/|webhooks/).*$", pages.spa, name="portal"),
 ]
+
+handler500 = server_error

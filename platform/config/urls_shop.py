@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from billing import api as billing
-from config.health import healthz, readyz
+from config.health import healthz, readyz, server_error
 from tenants.portability import views as data
 from tenants.views import auth, pages, shop, team
 from whatsapp import views as whatsapp
@@ -75,3 +75,5 @@ urlpatterns = [
     path("api/", include(api)),
     re_path(r"^(?!api/|static/).*$", pages.spa, name="dashboard"),
 ]
+
+handler500 = server_error

@@ -156,8 +156,9 @@ def fault_channel(
     """Simulator, gunicorn, one Celery worker per queue kind (as production runs them) and beat, all on `env`'s
     Redis (and database, when given); the shops' numbers registered with the simulator."""
     with simulator(sent_ms="50", delivered_ms="150", read_ms="400") as sim:
-        # No pool refills from beat: building schemas would take the CPU the fault needs.
-        env = {"WHATSAPP_GRAPH_BASE_URL": sim, "SHOP_POOL_SIZE": "0", **env}
+        # No pool refills from beat: building schemas would take the CPU the fault needs. DEBUG off, as in
+        # production: what a failure answers is part of what these tests check (not Django's debug page).
+        env = {"WHATSAPP_GRAPH_BASE_URL": sim, "SHOP_POOL_SIZE": "0", "DJANGO_DEBUG": "false", **env}
         sim_call(sim, "POST", "/_sim/faults", {"enforce_window": False, **faults})
         with contextlib.ExitStack() as stack:
             web = stack.enter_context(web_server(**env))

@@ -14,9 +14,10 @@ import time
 
 from django.conf import settings
 from django.core.signals import request_finished, request_started
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
+from config.health import DATABASE_AWAY, RETRY_AFTER_SECONDS
 from config.metrics import CONTENT_TYPE_LATEST, REQUEST_LATENCY, exposition, token_matches
 from config.observability import request_id_var
 from config.wsgi import application as django_application
@@ -27,7 +28,10 @@ logger = logging.getLogger(__name__)
 
 PATH = "/webhooks/whatsapp/"
 WEBHOOK_VIEW = "whatsapp-webhook"  # the Django route's name, so both entry points share one latency series
-STATUS_LINES = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 500: "500 Internal Server Error"}
+STATUS_LINES = {
+    200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 500: "500 Internal Server Error",
+    503: "503 Service Unavailable",
+}  # fmt: skip
 
 
 def application(environ, start_response):
@@ -68,10 +72,10 @@ def _webhook(environ, start_response):
         status, content_type, body = _handle(environ)
     finally:
         request_finished.send(sender=__name__)
-    start_response(
-        STATUS_LINES.get(status, str(status)),
-        [("Content-Type", content_type), ("Content-Length", str(len(body))), ("X-Request-ID", request_id)],
-    )
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), ("X-Request-ID", request_id)]
+    if status == 503:
+        headers.append(("Retry-After", str(RETRY_AFTER_SECONDS)))
+    start_response(STATUS_LINES.get(status, str(status)), headers)
     REQUEST_LATENCY.labels(view=WEBHOOK_VIEW).observe(time.perf_counter() - started)
     return [body]
 
@@ -87,6 +91,9 @@ def _handle(environ) -> tuple[int, str, bytes]:
         return intake.render(400, "Body larger than 3 MB.")
     try:
         return _answer(environ["wsgi.input"].read(length), environ.get("HTTP_X_HUB_SIGNATURE_256"))
+    except DATABASE_AWAY:
+        logger.exception("webhook intake failed: the database is away")  # Meta retries it, as any 5xx
+        return intake.render(503, "Database unavailable; retry later.")
     except Exception:
         logger.exception("webhook intake failed")  # Meta retries a 500
         return intake.render(500, "Server error.")
@@ -96,7 +103,7 @@ def _answer(raw: bytes, signature: str | None) -> tuple[int, str, bytes]:
     """The intake's answer; once more on a new connection if the kept one turns out broken."""
     try:
         return _answer_in_public(raw, signature)
-    except (InterfaceError, OperationalError):
+    except DATABASE_AWAY:
         if connection.in_atomic_block:
             raise
         logger.warning("database connection lost; answering the webhook on a new one")
