@@ -5,16 +5,16 @@ import sys
 
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
-from django.utils.html import escape
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+from config.redis import redis_client
 
 # A restart or failover of PostgreSQL: connections refused or cut (Django's wrappers of the driver's errors).
 DATABASE_AWAY = (InterfaceError, OperationalError)
 RETRY_AFTER_SECONDS = 5
-
-from config.redis import redis_client
 
 
 def healthz(request):
