@@ -47,6 +47,12 @@ def window_expires_at(last_inbound_at):
     return last_inbound_at + SERVICE_WINDOW if last_inbound_at else None
 
 
+def _require_window(contact) -> None:
+    """Free-form messages (text, files) only inside the window; outside it, Meta would refuse them (131047)."""
+    if not window_open(contact.last_inbound_at):
+        raise SendRefused(_("More than 24 hours since the customer wrote: use a template."), code="window_closed")
+
+
 def _recipient(contact) -> dict:
     if contact.wa_id:
         return {"to": contact.wa_id}
@@ -75,8 +81,7 @@ def send_text(
     if not text:
         raise SendRefused(_("Type a message first."), field="text")
     contact = conversation.contact
-    if not window_open(contact.last_inbound_at):
-        raise SendRefused(_("More than 24 hours since the customer wrote: use a template."), code="window_closed")
+    _require_window(contact)
     body = {"messaging_product": "whatsapp", "recipient_type": "individual", **_recipient(contact)}
     if list_menu and list_menu.get("rows"):
         rows = [{"id": f"r{n}", "title": title[:24]} for n, title in enumerate(list_menu["rows"][:10], 1)]
@@ -153,8 +158,7 @@ def send_attachment(conversation: Conversation, *, filename: str, content: bytes
     if len(content) > max_mb * 1024 * 1024:
         raise SendRefused(_("This file is larger than WhatsApp allows (%(mb)d MB).") % {"mb": max_mb}, field="file")
     contact = conversation.contact
-    if not window_open(contact.last_inbound_at):
-        raise SendRefused(_("More than 24 hours since the customer wrote: use a template."), code="window_closed")
+    _require_window(contact)
     account = shop_account()
     if account is None:
         raise SendRefused(_("WhatsApp is not connected: connect it in Settings."), code="not_connected")
